@@ -1,0 +1,81 @@
+// Builds the yargs program from a list of command modules and runs it, turning every outcome
+// into an exit code. Kept apart from cli.ts (which runs on import) so tests can drive it in
+// process with commands of their own.
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import type { CommandModule } from 'yargs';
+import { BACKEND_NAMES, type BackendChoice } from '../backend.ts';
+import { EXIT_OK, UsageError, exitCodeFor, formatError } from './errors.ts';
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  backend: BackendChoice;
+  debug: boolean;
+}
+
+// Each command declares its own options on top of the global ones; the list of commands is
+// heterogeneous in those, hence `any` for the command's own argument type.
+export type MekCommand = CommandModule<GlobalOptions, any>;
+
+const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  return String(pkg.version);
+}
+
+export interface CliOutput {
+  /** Receives error reports; stdout stays free for command output such as `--json`. */
+  stderr: (text: string) => void;
+}
+
+const processOutput: CliOutput = { stderr: (text) => process.stderr.write(text) };
+
+/** Parses `args` (without node and script), runs the chosen command and returns the exit code. */
+export async function runCli(
+  args: readonly string[],
+  commands: readonly MekCommand[],
+  out: CliOutput = processOutput,
+): Promise<number> {
+  // The flag must work even when parsing itself fails, so it is read from the raw words too.
+  const debug = args.some((a) => a === '--debug' || a === '--debug=true');
+  const program = yargs([...args])
+    .scriptName('mek')
+    .usage('$0 <command> [options]')
+    .option('backend', {
+      choices: BACKEND_CHOICES,
+      default: 'auto' as BackendChoice,
+      describe: 'TensorFlow.js backend: auto tries tensorflow (tfjs-node-gpu), then wasm, then cpu',
+    })
+    .option('debug', {
+      type: 'boolean',
+      default: false,
+      describe: 'print stack traces with errors',
+    })
+    .version(packageVersion())
+    .help()
+    .alias('help', 'h')
+    .strict()
+    .strictCommands()
+    .recommendCommands()
+    .demandCommand(1, 'no command given')
+    .exitProcess(false)
+    .fail((msg, err) => {
+      // yargs calls this for its own validation failures (msg set; err null or a YError) and
+      // also for an error a command handler throws (err set), which parseAsync rejects with
+      // as well. Either way the error is only thrown here and reported once, below.
+      if (err && err.name !== 'YError') throw err;
+      const text = msg ?? err?.message ?? 'invalid usage';
+      throw new UsageError(`${text}${/[.?!]$/.test(text) ? '' : '.'} See 'mek --help'.`);
+    })
+    .wrap(Math.min(100, process.stdout.columns ?? 100));
+  for (const command of commands) program.command(command);
+
+  try {
+    await program.parseAsync();
+    return EXIT_OK;
+  } catch (err) {
+    out.stderr(formatError(err, debug) + '\n');
+    return exitCodeFor(err);
+  }
+}

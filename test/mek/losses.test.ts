@@ -1,0 +1,104 @@
+// Balance weights and the properties of the two MEK terms that the golden test cannot show.
+import { existsSync, readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/backend.ts';
+import { balanceWeights } from '../../src/mek/balance.ts';
+import {
+  crossEntropy,
+  rebalancedAttentionConsistency,
+  rebalancedSmoothLoss,
+  rebalancedTargets,
+} from '../../src/mek/losses.ts';
+import { mekLoss } from '../../src/mek/objective.ts';
+
+const RAFDB_TRAIN_COUNTS = [1290, 281, 717, 4772, 1982, 705, 2524];
+const REFERENCE_WEIGHTS = [0.95124031, 4.36690391, 1.71143654, 0.25714585, 0.6191221, 1.74056738, 0.48617274];
+const LABEL_FILE = new URL('../../../shared/data/rafdb/list_patition_label.txt', import.meta.url);
+
+beforeAll(async () => {
+  await selectBackend('cpu');
+});
+
+describe('balance weights', () => {
+  it('reproduce the reference constants from the RAF-DB training counts', () => {
+    balanceWeights(RAFDB_TRAIN_COUNTS).forEach((w, i) => expect(Math.abs(w - REFERENCE_WEIGHTS[i]!)).toBeLessThan(1e-6));
+  });
+
+  it.skipIf(!existsSync(LABEL_FILE))('counts of the real RAF-DB label file give the same weights', () => {
+    const counts = new Array(7).fill(0);
+    for (const line of readFileSync(LABEL_FILE, 'utf8').split('\n')) {
+      const [name, label] = line.trim().split(/\s+/);
+      if (name?.startsWith('train_')) counts[Number(label) - 1]++;
+    }
+    expect(counts).toEqual(RAFDB_TRAIN_COUNTS);
+    balanceWeights(counts).forEach((w, i) => expect(Math.abs(w - REFERENCE_WEIGHTS[i]!)).toBeLessThan(1e-6));
+  });
+
+  it("'classes' normaliser makes the sample-weighted mean 1", () => {
+    const w = balanceWeights(RAFDB_TRAIN_COUNTS, 'classes');
+    const n = RAFDB_TRAIN_COUNTS.reduce((a, b) => a + b, 0);
+    expect(w.reduce((acc, wc, i) => acc + wc * RAFDB_TRAIN_COUNTS[i]!, 0) / n).toBeCloseTo(1, 12);
+  });
+
+  it('rejects an empty class', () => {
+    expect(() => balanceWeights([3, 0, 2])).toThrow(/class 1 has 0/);
+  });
+});
+
+describe('re-balanced smooth labels', () => {
+  it('keep 1 - eps on the label and share eps in proportion to the other weights', () => {
+    const q = tf.tidy(() => rebalancedTargets(tf.tensor1d([1], 'int32'), tf.tensor1d([1, 4, 2, 2]), 0.3).arraySync()[0]!);
+    expect(q[1]).toBeCloseTo(0.7, 7);
+    expect(q[0]).toBeCloseTo(0.3 * (1 / 5), 7);
+    expect(q[2]).toBeCloseTo(0.3 * (2 / 5), 7);
+    expect(q.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+  });
+
+  it('equal plain cross-entropy when eps is 0', () => {
+    tf.tidy(() => {
+      const logits = tf.tensor2d([[1, 2, 0.5], [-1, 0, 3]]);
+      const labels = tf.tensor1d([0, 2], 'int32');
+      const w = tf.tensor1d([1, 2, 3]);
+      expect(rebalancedSmoothLoss(logits, labels, w, 0).dataSync()[0]).toBeCloseTo(crossEntropy(logits, labels).dataSync()[0]!, 6);
+    });
+  });
+});
+
+describe('re-balanced attention consistency', () => {
+  it('is zero when the mirrored view attends to the mirrored places', () => {
+    tf.tidy(() => {
+      const cams = tf.randomNormal([2, 3, 4, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const w = tf.tensor1d([1, 5, 0.2]);
+      expect(rebalancedAttentionConsistency(cams, tf.reverse(cams, 3), w).dataSync()[0]).toBeCloseTo(0, 10);
+    });
+  });
+
+  it('weights each class by its balance weight and averages over the batch', () => {
+    tf.tidy(() => {
+      // Sample 0, class 1 differs by 2 at one of 4 cells: mse 1, weight 5 -> 5; batch mean 2.5.
+      const a = tf.zeros([2, 2, 2, 2]);
+      const b = tf.tensor4d([0, 0, 0, 0, 0, 0, 0, 2, ...new Array(8).fill(0)], [2, 2, 2, 2]);
+      expect(rebalancedAttentionConsistency(a as tf.Tensor4D, b, tf.tensor1d([1, 5])).dataSync()[0]).toBeCloseTo(2.5, 6);
+    });
+  });
+
+  it('is one switch away from plain cross-entropy, RBL only, RAC only and full MEK', () => {
+    tf.tidy(() => {
+      const logits = tf.tensor2d([[1, 2, 0.5]]);
+      const labels = tf.tensor1d([0], 'int32');
+      const cams = tf.randomNormal([1, 3, 2, 2], 0, 1, 'float32', 2) as tf.Tensor4D;
+      const flipped = tf.randomNormal([1, 3, 2, 2], 0, 1, 'float32', 3) as tf.Tensor4D;
+      const w = tf.tensor1d([1, 2, 3]);
+      const base = { eps: 0.3, lambda: 0.1, classWeights: [1, 2, 3] };
+      const value = (rbl: boolean, rac: boolean) => mekLoss(logits, labels, cams, flipped, w, { ...base, rbl, rac }).total.dataSync()[0]!;
+      const ce = crossEntropy(logits, labels).dataSync()[0]!;
+      const rbl = rebalancedSmoothLoss(logits, labels, w, 0.3).dataSync()[0]!;
+      const rac = rebalancedAttentionConsistency(cams, flipped, w).dataSync()[0]!;
+      expect(value(false, false)).toBeCloseTo(ce, 6);
+      expect(value(true, false)).toBeCloseTo(rbl, 6);
+      expect(value(false, true)).toBeCloseTo(ce + 0.1 * rac, 5);
+      expect(value(true, true)).toBeCloseTo(rbl + 0.1 * rac, 5);
+    });
+  });
+});

@@ -1,0 +1,148 @@
+// The model as users get it: reference initialisation, the full-size parameter count, drop
+// path only in training, a gradient for every trained parameter, and flat memory over steps.
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/backend.ts';
+import { balanceWeights } from '../../src/mek/balance.ts';
+import { REFERENCE_LOSS } from '../../src/mek/objective.ts';
+import { ferForward } from '../../src/model/fer.ts';
+import { countParameters, ParamStore, paramSpecs } from '../../src/model/params.ts';
+import { SwinConstants } from '../../src/model/swin.ts';
+import { VARIANTS } from '../../src/model/variants.ts';
+import { Rng } from '../../src/random.ts';
+import { AdamW } from '../../src/train/adamw.ts';
+import { lossAndGradients, trainStep, type TrainContext } from '../../src/train/step.ts';
+import { loadFixture } from '../helpers/fixtures.ts';
+
+const RAFDB_COUNTS = [1290, 281, 717, 4772, 1982, 705, 2524];
+const counts = loadFixture('param_counts.json').swin_t_fer;
+
+function tinyContext(seed = 1): TrainContext {
+  const variant = VARIANTS.swin_tiny_test;
+  const store = ParamStore.init(variant, new Rng(seed));
+  return {
+    store,
+    consts: new SwinConstants(variant),
+    optimizer: new AdamW(store.trainable(), { weightDecay: 0.05 }),
+    loss: { ...REFERENCE_LOSS, classWeights: balanceWeights(RAFDB_COUNTS) },
+    clipNorm: 5,
+    rng: new Rng(seed + 100),
+    training: true,
+  };
+}
+
+function randomBatch(seed: number, b = 2) {
+  const v = VARIANTS.swin_tiny_test;
+  return {
+    images: tf.randomUniform([b, v.imgSize, v.imgSize, 3], -1, 1, 'float32', seed) as tf.Tensor4D,
+    labels: tf.tensor1d(Array.from({ length: b }, (_, i) => (i * 3 + seed) % 7), 'int32'),
+  };
+}
+
+function dispose(ctx: TrainContext) {
+  ctx.optimizer.dispose();
+  ctx.consts.dispose();
+  ctx.store.dispose();
+}
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+});
+
+describe('Swin-T (the paper model)', () => {
+  it(`has exactly the reference's ${counts.parameters.toLocaleString('en')} parameters (28,508,417)`, () => {
+    // Counted by PyTorch in scripts/reference/make_fixtures.py: sum(p.numel() for p in model.parameters()).
+    expect(countParameters(VARIANTS.swin_t).total).toBe(28_508_417);
+    expect(countParameters(VARIANTS.swin_t).total).toBe(counts.parameters);
+    // Everything but the encoder's final norm and face-embedding head is trained.
+    expect(countParameters(VARIANTS.swin_t).trained).toBe(counts.trainable_used);
+    expect(paramSpecs(VARIANTS.swin_t).map((s) => [s.name, s.shape])).toEqual(counts.state_dict_keys);
+  });
+
+  it('runs a forward pass at 112x112 to 7 logits and 7x7 attention maps', () => {
+    const v = VARIANTS.swin_t;
+    const store = ParamStore.init(v, new Rng(3));
+    const consts = new SwinConstants(v);
+    tf.tidy(() => {
+      const x = tf.randomUniform([1, v.imgSize, v.imgSize, 3], -1, 1, 'float32', 4);
+      const { logits, cams } = ferForward(store.params, x, consts, { training: false });
+      expect(logits.shape).toEqual([1, 7]);
+      expect(cams.shape).toEqual([1, 7, 7, 7]);
+      expect(Array.from(logits.dataSync()).every(Number.isFinite)).toBe(true);
+    });
+    consts.dispose();
+    store.dispose();
+  });
+});
+
+describe('initialisation', () => {
+  it('follows the reference: trunc-normal 0.02 weights, zero biases, unit LayerNorms', async () => {
+    const store = ParamStore.init(VARIANTS.swin_tiny_test, new Rng(5));
+    const values = await store.values();
+    const qkv = values.get('encoder.layers.2.blocks.0.attn.qkv.weight')!;
+    const mean = qkv.reduce((a, b) => a + b, 0) / qkv.length;
+    const std = Math.sqrt(qkv.reduce((a, b) => a + (b - mean) ** 2, 0) / qkv.length);
+    expect(Math.abs(mean)).toBeLessThan(0.002);
+    expect(std).toBeGreaterThan(0.019);
+    expect(std).toBeLessThan(0.021);
+    expect(values.get('encoder.layers.0.blocks.0.mlp.fc1.bias')!.every((x) => x === 0)).toBe(true);
+    expect(values.get('norm.weight')!.every((x) => x === 1)).toBe(true);
+    const conv = values.get('encoder.patch_embed.proj.weight')!;
+    expect(Math.max(...conv.map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(12));
+    // Same seed, same model.
+    const again = await ParamStore.init(VARIANTS.swin_tiny_test, new Rng(5)).values();
+    expect(again.get('head.weight')).toEqual(values.get('head.weight'));
+    store.dispose();
+  });
+});
+
+describe('training graph', () => {
+  it('drop path acts only in training', () => {
+    const ctx = tinyContext();
+    tf.tidy(() => {
+      const x = randomBatch(1).images;
+      const evalA = ferForward(ctx.store.params, x, ctx.consts, { training: false }).logits.dataSync();
+      const evalB = ferForward(ctx.store.params, x, ctx.consts, { training: false }).logits.dataSync();
+      expect(Array.from(evalA)).toEqual(Array.from(evalB));
+      const trainA = ferForward(ctx.store.params, x, ctx.consts, { training: true, rng: new Rng(9) }).logits.dataSync();
+      const trainB = ferForward(ctx.store.params, x, ctx.consts, { training: true, rng: new Rng(10) }).logits.dataSync();
+      expect(Array.from(trainA)).not.toEqual(Array.from(trainB));
+    });
+    dispose(ctx);
+  });
+
+  it.each(['wasm', 'cpu'] as const)('every trained parameter receives a finite non-zero gradient (%s)', async (backend) => {
+    await selectBackend(backend);
+    const ctx = tinyContext(2);
+    const batch = randomBatch(2, 2);
+    const { terms, grads } = lossAndGradients(ctx, batch);
+    const names = ctx.store.trainable().map((v) => ctx.store.nameOf(v));
+    expect(names.length).toBe(paramSpecs(VARIANTS.swin_tiny_test).filter((s) => s.kind === 'param').length);
+    grads.forEach((g, i) => {
+      const data = g.dataSync();
+      expect(data.every(Number.isFinite), names[i]).toBe(true);
+      expect(data.some((x) => x !== 0), names[i]).toBe(true);
+    });
+    tf.dispose([terms.total, terms.cls, terms.rac!, ...grads, batch.images, batch.labels]);
+    dispose(ctx);
+    await selectBackend('wasm');
+  });
+
+  it('keeps tf.memory().numTensors flat across 5 train steps and learns a fixed batch', () => {
+    const ctx = tinyContext(3);
+    const batch = randomBatch(3, 4);
+    const counts: number[] = [];
+    const losses: number[] = [];
+    for (let s = 0; s < 5; s++) {
+      const r = trainStep(ctx, batch, 1e-3);
+      losses.push(r.total.dataSync()[0]!);
+      tf.dispose([r.total, r.cls, r.rac!, r.gradNorm]);
+      counts.push(tf.memory().numTensors);
+    }
+    expect(new Set(counts).size, `numTensors per step: ${counts}`).toBe(1);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(losses[4]!).toBeLessThan(losses[0]!);
+    tf.dispose([batch.images, batch.labels]);
+    dispose(ctx);
+  });
+});
