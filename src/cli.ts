@@ -1,12 +1,14 @@
 // The `mek` command line. bin/mek.js imports this file; it runs at once and sets the exit code
 // (0 ok, 2 bad usage / config / data / checkpoint, 1 anything else: see commands/errors.ts).
 import { hideBin } from 'yargs/helpers';
+import { configCommand } from './commands/config.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { runCli, type MekCommand } from './commands/program.ts';
 
 // One line per command; each lives in its own module under commands/.
 const commands: MekCommand[] = [
   doctorCommand,
+  configCommand,
 ];
 
 process.exitCode = await runCli(hideBin(process.argv), commands);

@@ -1,6 +1,6 @@
 // Times the core on one backend: one full MEK train step (2B forward, both losses, backward,
 // clipping, AdamW) and one inference batch, for a named model variant.
-//   node bin/run-ts.js scripts/bench/core.ts --backend wasm --variant swin_t --batch 8 --infer-batch 32
+//   node bin/run-ts.js scripts/bench/core.ts --backend wasm --variant swin_t --batch 8 --micro-batch 2 --checkpoint --infer-batch 32
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendChoice } from '../../src/backend.ts';
@@ -22,6 +22,10 @@ const { values: args } = parseArgs({
     'infer-batch': { type: 'string', default: '32' },
     steps: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '1' },
+    // Images per forward/backward chunk; the full Swin-T needs 1 on wasm (4 GiB heap).
+    'micro-batch': { type: 'string', default: '0' },
+    // Recompute blocks in the backward pass: bounds activation memory (see model/swin.ts).
+    checkpoint: { type: 'boolean', default: false },
   },
 });
 
@@ -34,7 +38,9 @@ const steps = Number(args.steps);
 const warmup = Number(args.warmup);
 
 const info = await selectBackend(args.backend as BackendChoice);
-console.log(`${info.description}; variant ${variantName}; train batch ${batchSize} (x2 with flips); inference batch ${inferBatch}`);
+console.log(
+  `${info.description}; variant ${variantName}; train batch ${batchSize} (x2 with flips, micro-batch ${args['micro-batch']}, checkpoint ${args.checkpoint}); inference batch ${inferBatch}`,
+);
 
 const store = ParamStore.init(variant, new Rng(2048));
 const consts = new SwinConstants(variant);
@@ -46,6 +52,8 @@ const ctx = {
   clipNorm: 5,
   rng: new Rng(1),
   training: true,
+  microBatch: Number(args['micro-batch']),
+  checkpoint: args.checkpoint,
 };
 const images = tf.randomUniform([batchSize, variant.imgSize, variant.imgSize, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
 const labels = tf.tensor1d(Array.from({ length: batchSize }, (_, i) => i % variant.numClasses), 'int32');
@@ -61,7 +69,7 @@ async function timeTrainStep(): Promise<number> {
 async function timeInference(): Promise<number> {
   const x = tf.randomUniform([inferBatch, variant.imgSize, variant.imgSize, 3], -1, 1, 'float32', 2);
   const start = performance.now();
-  const out = tf.tidy(() => ferForward(store.params, x, consts, { training: false }).logits);
+  const out = tf.tidy(() => ferForward(store.params, x, consts, { training: false, inference: true }).logits);
   await out.data();
   const seconds = (performance.now() - start) / 1000;
   tf.dispose([x, out]);

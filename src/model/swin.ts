@@ -2,7 +2,7 @@
 // (what sharp decodes), tokens are [B, L, C] in row-major (h, w) order as in the reference.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random.ts';
-import { dropPath, gelu, layerNorm, linear, roll } from './layers.ts';
+import { gelu, layerNorm, linear, roll } from './layers.ts';
 import type { Params } from './params.ts';
 import { dropPathRate, stageGeometry, type StageGeometry, type SwinVariant } from './variants.ts';
 
@@ -11,6 +11,13 @@ export interface ForwardOptions {
   training: boolean;
   /** Source of the drop-path draws; required when training with a non-zero drop-path rate. */
   rng?: Rng;
+  /**
+   * No gradient will be taken: each block's intermediates are freed as soon as it finishes,
+   * so peak memory is one block's worth instead of the whole network's (wasm has 4 GiB).
+   */
+  inference?: boolean;
+  /** Recompute each block in the backward pass instead of keeping its activations. */
+  checkpoint?: boolean;
 }
 
 interface StageConstants {
@@ -143,10 +150,17 @@ function windowAttention(
   const [bw, n, c] = windows.shape as number[];
   const heads = st.heads;
   const hd = c! / heads;
-  const qkv = linear(windows, p[`${prefix}.qkv.weight`]!, p[`${prefix}.qkv.bias`]); // [B*nW, N, 3C]
-  // [B*nW, N, 3, heads, hd] -> [3, B*nW, heads, N, hd]
-  const parts = tf.transpose(tf.reshape(qkv, [bw!, n!, 3, heads, hd]), [2, 0, 3, 1, 4]);
-  const [q, k, val] = tf.unstack(parts, 0).map((t) => tf.reshape(t, [bw! * heads, n!, hd]));
+  // q, k and v from row blocks of the qkv weight: splitting one [B*nW, N, 3, heads, hd]
+  // product instead needs a rank-5 transpose, which tfjs-wasm runs ~25x slower than rank 4.
+  const qkvWeight = p[`${prefix}.qkv.weight`]!;
+  const qkvBias = p[`${prefix}.qkv.bias`];
+  const project = (part: number) => {
+    const w = tf.slice(qkvWeight, [part * c!, 0], [c!, c!]);
+    const b = qkvBias ? tf.slice(qkvBias, [part * c!], [c!]) : undefined;
+    const y = tf.reshape(linear(windows, w, b), [bw!, n!, heads, hd]);
+    return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [bw! * heads, n!, hd]); // [B*nW*heads, N, hd]
+  };
+  const [q, k, val] = [project(0), project(1), project(2)];
   let scores = tf.matMul(tf.mul(q!, hd ** -0.5), k!, false, true); // [B*nW*heads, N, N]
   const table = p[`${prefix}.relative_position_bias_table`]!; // [(2w-1)^2, heads]
   const bias = tf.reshape(tf.matMul(table, consts.biasOneHot, true, false), [heads, n!, n!]);
@@ -161,6 +175,14 @@ function windowAttention(
   return linear(merged, p[`${prefix}.proj.weight`]!, p[`${prefix}.proj.bias`]);
 }
 
+/** Per-sample scale [B, 1, 1] of a residual branch: 0 (dropped) or 1 / (1 - rate), drawn from rng. */
+function dropPathScale(b: number, rate: number, rng: Rng): tf.Tensor {
+  const scale = new Float32Array(b);
+  for (let i = 0; i < b; i++) scale[i] = Math.floor(1 - rate + rng.uniform()) / (1 - rate);
+  return tf.tensor3d(scale, [b, 1, 1]);
+}
+
+/** One Swin block. `drops` scale the attention and MLP branches (stochastic depth) when set. */
 function block(
   p: Params,
   prefix: string,
@@ -168,31 +190,71 @@ function block(
   st: StageGeometry,
   consts: StageConstants,
   shift: number,
-  dropRate: number,
-  opts: ForwardOptions,
+  drops: [tf.Tensor, tf.Tensor] | null,
 ): tf.Tensor {
   const [b, l, c] = x.shape as number[];
   const res = st.resolution;
-  const drop = (branch: tf.Tensor) => {
-    if (!opts.training || dropRate === 0) return branch;
-    if (!opts.rng) throw new Error('training with drop path needs an rng');
-    const keep = new Float32Array(b!);
-    for (let i = 0; i < b!; i++) keep[i] = Math.floor(1 - dropRate + opts.rng.uniform());
-    return dropPath(branch, dropRate, keep);
-  };
-
   let h = tf.reshape(layerNorm(x, p[`${prefix}.norm1.weight`]!, p[`${prefix}.norm1.bias`]!), [b!, res, res, c!]);
   if (shift > 0) h = roll(roll(h, -shift, 1), -shift, 2);
   const windows = windowPartition(h, res, st.window, c!);
   const attended = windowAttention(p, `${prefix}.attn`, windows, st, consts, shift > 0);
   h = windowReverse(attended, res, st.window, c!);
   if (shift > 0) h = roll(roll(h, shift, 1), shift, 2);
-  const y = tf.add(x, drop(tf.reshape(h, [b!, l!, c!])));
+  const attnBranch = tf.reshape(h, [b!, l!, c!]);
+  const y = tf.add(x, drops ? tf.mul(attnBranch, drops[0]) : attnBranch);
 
   const normed = layerNorm(y, p[`${prefix}.norm2.weight`]!, p[`${prefix}.norm2.bias`]!);
   const hidden = gelu(linear(normed, p[`${prefix}.mlp.fc1.weight`]!, p[`${prefix}.mlp.fc1.bias`]));
   const mlp = linear(hidden, p[`${prefix}.mlp.fc2.weight`]!, p[`${prefix}.mlp.fc2.bias`]);
-  return tf.add(y, drop(mlp));
+  return tf.add(y, drops ? tf.mul(mlp, drops[1]) : mlp);
+}
+
+/**
+ * A block whose activations are not kept for the backward pass: the forward keeps only its
+ * input, and the backward recomputes the block under a nested gradient (activation
+ * checkpointing). The tfjs tape otherwise holds every op's saved tensors and every
+ * intermediate gradient until the whole backward ends, ~1.5 GB per 112 px image for Swin-T,
+ * which wasm's 4 GiB heap cannot hold for useful batches. Costs one extra block forward.
+ */
+function checkpointedBlock(
+  p: Params,
+  prefix: string,
+  x: tf.Tensor,
+  st: StageGeometry,
+  consts: StageConstants,
+  shift: number,
+  drops: [tf.Tensor, tf.Tensor] | null,
+): tf.Tensor {
+  const names = Object.keys(p).filter((n) => n.startsWith(`${prefix}.`));
+  const run = (input: tf.Tensor, values: tf.Tensor[], dropValues: tf.Tensor[]) => {
+    const local: Params = { ...p };
+    names.forEach((n, i) => (local[n] = values[i]!));
+    return block(local, prefix, input, st, consts, shift, dropValues.length ? [dropValues[0]!, dropValues[1]!] : null);
+  };
+  const op = tf.customGrad((...args) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const tensors = args as tf.Tensor[];
+    save(tensors); // clones share buffers (cpu; wasm via backend.ts): no copy
+    const [input, ...rest] = tensors;
+    return {
+      value: run(input!, rest.slice(0, names.length), rest.slice(names.length)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ...others] = saved;
+        const values = others.slice(0, names.length);
+        const dropValues = others.slice(names.length);
+        // A nested gradient inside the outer backward pass: tfjs resets the engine's active
+        // tape when a gradient computation starts and ends at depth 0, so the outer tape is
+        // put back afterwards for the outer pass to release.
+        const engine = tf.engine() as unknown as { state: { activeTape: unknown } };
+        const outerTape = engine.state.activeTape;
+        const { value, grads } = tf.engine().gradients(() => run(xs!, values, dropValues), [xs!, ...values], dy);
+        engine.state.activeTape = outerTape;
+        value.dispose();
+        return [...grads, ...dropValues.map((d) => tf.zerosLike(d))];
+      },
+    };
+  });
+  return op(x, ...names.map((n) => p[n]!), ...(drops ?? []));
 }
 
 /**
@@ -210,17 +272,38 @@ function patchMerging(p: Params, prefix: string, x: tf.Tensor, res: number): tf.
   return linear(normed, p[`${prefix}.reduction.weight`]!);
 }
 
+/**
+ * Runs one layer inside its own tidy, so its intermediates are freed when it ends rather than
+ * all at once after the whole forward pass: peak memory becomes one layer's worth plus what
+ * the gradient tape saved (tfjs keeps saved tensors out of tidy). In inference mode the
+ * previous layer's output is released too.
+ */
+function scoped(opts: ForwardOptions, input: tf.Tensor, layer: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
+  const out = tf.tidy(() => layer(input));
+  if (opts.inference) input.dispose();
+  return out;
+}
+
 /** Final-stage tokens [B, G*G, C] without the encoder's own final norm (the FER model never uses it). */
 export function swinFeatures(p: Params, images: tf.Tensor, consts: SwinConstants, opts: ForwardOptions): tf.Tensor {
   const v = consts.variant;
-  let x = patchEmbed(p, images, v);
+  let x = tf.tidy(() => patchEmbed(p, images, v));
   for (const [i, st] of consts.stages.entries()) {
     for (let j = 0; j < st.depth; j++) {
       const shift = j % 2 === 1 ? st.shift : 0;
       const rate = dropPathRate(v, st.firstBlock + j);
-      x = block(p, `encoder.layers.${i}.blocks.${j}`, x, st, consts.perStage[i]!, shift, rate, opts);
+      const prefix = `encoder.layers.${i}.blocks.${j}`;
+      x = scoped(opts, x, (input) => {
+        let drops: [tf.Tensor, tf.Tensor] | null = null;
+        if (opts.training && rate > 0) {
+          if (!opts.rng) throw new Error('training with drop path needs an rng');
+          drops = [dropPathScale(input.shape[0]!, rate, opts.rng), dropPathScale(input.shape[0]!, rate, opts.rng)];
+        }
+        const run = opts.checkpoint ? checkpointedBlock : block;
+        return run(p, prefix, input, st, consts.perStage[i]!, shift, drops);
+      });
     }
-    if (st.downsample) x = patchMerging(p, `encoder.layers.${i}.downsample`, x, st.resolution);
+    if (st.downsample) x = scoped(opts, x, (input) => patchMerging(p, `encoder.layers.${i}.downsample`, input, st.resolution));
   }
   return x;
 }

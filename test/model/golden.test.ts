@@ -87,6 +87,9 @@ describe.each<BackendName>(['cpu', 'wasm'])('golden values on %s', (backend) => 
     const batch = { images: tf.tensor4d(input.data, input.shape as any), labels: tf.tensor1d(tiny.labels, 'int32') };
     const ctx = lossContext(store, consts, tiny);
     const { terms, grads } = lossAndGradients(ctx, batch);
+    // The same gradients when every block is recomputed in the backward pass.
+    const recomputed = lossAndGradients({ ...ctx, checkpoint: true }, batch);
+    expect(record('tiny.loss.total', [recomputed.terms.total.dataSync()[0]!], [tiny.loss.total])).toBeLessThan(TOL);
     expect(record('tiny.loss.rbl', [terms.cls.dataSync()[0]!], [tiny.loss.rbl])).toBeLessThan(TOL);
     expect(record('tiny.loss.rac', [terms.rac!.dataSync()[0]!], [tiny.loss.rac])).toBeLessThan(TOL);
     expect(record('tiny.loss.total', [terms.total.dataSync()[0]!], [tiny.loss.total])).toBeLessThan(TOL);
@@ -95,7 +98,9 @@ describe.each<BackendName>(['cpu', 'wasm'])('golden values on %s', (backend) => 
     trainable.forEach((v, i) => {
       const name = store.nameOf(v);
       expect(record('tiny.grads', grads[i]!.dataSync(), decode(tiny.grads[name]).data), name).toBeLessThan(TOL);
+      expect(record('tiny.grads_checkpointed', recomputed.grads[i]!.dataSync(), decode(tiny.grads[name]).data), name).toBeLessThan(TOL);
     });
+    tf.dispose([recomputed.terms.total, recomputed.terms.cls, recomputed.terms.rac!, ...recomputed.grads]);
     tf.dispose([terms.total, terms.cls, terms.rac!, ...grads]);
 
     // Each term alone: the RAC gradient must not reach the head (the CAM uses its weights detached).

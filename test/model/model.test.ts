@@ -146,3 +146,27 @@ describe('training graph', () => {
     dispose(ctx);
   });
 });
+
+describe('micro-batches', () => {
+  it('give the gradient of the whole batch (chunks of 1, 2 and 3 of a batch of 4)', () => {
+    const ctx = tinyContext(4);
+    ctx.training = false; // drop path draws differ by chunking; the sums must not
+    const batch = randomBatch(4, 4);
+    const whole = lossAndGradients(ctx, batch);
+    for (const micro of [1, 2, 3]) {
+      const parts = lossAndGradients({ ...ctx, microBatch: micro }, batch);
+      expect(parts.terms.total.dataSync()[0]).toBeCloseTo(whole.terms.total.dataSync()[0]!, 5);
+      expect(parts.terms.rac!.dataSync()[0]).toBeCloseTo(whole.terms.rac!.dataSync()[0]!, 5);
+      parts.grads.forEach((g, i) => {
+        const a = g.dataSync();
+        const b = whole.grads[i]!.dataSync();
+        let worst = 0;
+        for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j]! - b[j]!) / Math.max(1e-3, Math.abs(b[j]!)));
+        expect(worst).toBeLessThan(1e-3);
+      });
+      tf.dispose([parts.terms.total, parts.terms.cls, parts.terms.rac!, ...parts.grads]);
+    }
+    tf.dispose([whole.terms.total, whole.terms.cls, whole.terms.rac!, ...whole.grads, batch.images, batch.labels]);
+    dispose(ctx);
+  });
+});

@@ -1,0 +1,192 @@
+// The single source of truth for configuration: every key, its type, default and meaning.
+// configs/default.yaml is generated from this table (`mek config defaults`), and a test keeps
+// the two identical; experiment configs hold only the keys that differ.
+
+export type KeyType =
+  | { kind: 'string' }
+  | { kind: 'number'; min?: number; max?: number; words?: readonly string[] }
+  | { kind: 'int'; min?: number; max?: number }
+  | { kind: 'boolean' }
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'string[]' }
+  | { kind: 'number[]'; length?: number }
+  | { kind: 'int[]' };
+
+export interface KeySpec {
+  key: string;
+  type: KeyType;
+  /** null: "not set" (for model overrides, the variant's value). */
+  default: unknown;
+  nullable?: boolean;
+  doc: string;
+}
+
+export const RAFDB_CLASS_NAMES = ['Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger', 'Neutral'];
+
+const str = { kind: 'string' } as const;
+const bool = { kind: 'boolean' } as const;
+const positive = { kind: 'number', min: 0 } as const;
+const count = (min = 0) => ({ kind: 'int', min }) as const;
+
+export const SCHEMA: readonly KeySpec[] = [
+  // --- model ---
+  { key: 'model.variant', type: { kind: 'enum', values: ['swin_t', 'swin_tiny_test'] }, default: 'swin_t', doc: 'named Swin configuration (src/model/variants.ts); the keys below override single fields' },
+  { key: 'model.img_size', type: count(1), default: null, nullable: true, doc: 'input side in pixels (null: the variant\'s)' },
+  { key: 'model.patch_size', type: count(1), default: null, nullable: true, doc: 'patch side (the paper uses 2 at 112 px)' },
+  { key: 'model.embed_dim', type: count(1), default: null, nullable: true, doc: 'channels of the first stage' },
+  { key: 'model.depths', type: { kind: 'int[]' }, default: null, nullable: true, doc: 'blocks per stage' },
+  { key: 'model.num_heads', type: { kind: 'int[]' }, default: null, nullable: true, doc: 'attention heads per stage' },
+  { key: 'model.window_size', type: count(1), default: null, nullable: true, doc: 'attention window side' },
+  { key: 'model.mlp_ratio', type: positive, default: null, nullable: true, doc: 'MLP hidden size / channels' },
+  { key: 'model.qkv_bias', type: bool, default: null, nullable: true, doc: 'bias on the qkv projection' },
+  { key: 'model.patch_norm', type: bool, default: null, nullable: true, doc: 'LayerNorm after the patch embedding' },
+  { key: 'model.drop_path_rate', type: { kind: 'number', min: 0, max: 1 }, default: null, nullable: true, doc: 'stochastic depth of the last block (linear from 0)' },
+  { key: 'model.init', type: str, default: '', doc: 'initial weights: our checkpoint .json or a PyTorch .pt/.pth/.safetensors; empty: random init' },
+
+  // --- data ---
+  { key: 'data.format', type: { kind: 'enum', values: ['rafdb', 'list', 'folder'] }, default: 'rafdb', doc: 'rafdb: one label file, split = name prefix, 1-based labels; list: one "path label" file per split, 0-based; folder: root/<split>/<class>/*' },
+  { key: 'data.root', type: str, default: 'dataset/RAF', doc: 'image root (rafdb: <root>/<name> or <root>/Image/aligned/<stem>_aligned.jpg, found automatically)' },
+  { key: 'data.label_file', type: str, default: 'dataset/list_patition_label.txt', doc: 'rafdb: the label file' },
+  { key: 'data.train_list', type: str, default: '', doc: 'list: training list file ("relative/path label" lines, 0-based labels)' },
+  { key: 'data.test_list', type: str, default: '', doc: 'list: test list file' },
+  { key: 'data.train_split', type: str, default: 'train', doc: 'rafdb: name prefix of training images; folder: training sub-folder' },
+  { key: 'data.test_split', type: str, default: 'test', doc: 'rafdb: name prefix of test images; folder: test sub-folder' },
+  { key: 'data.classes', type: { kind: 'string[]' }, default: RAFDB_CLASS_NAMES, doc: 'class names in label order (folder: also the sub-folder names)' },
+  { key: 'data.on_bad_image', type: { kind: 'enum', values: ['error', 'skip'] }, default: 'error', doc: 'a missing or undecodable image: stop with its name, or warn once and skip' },
+  { key: 'data.sampler', type: { kind: 'enum', values: ['shuffle', 'balanced'] }, default: 'shuffle', doc: 'shuffle: every sample once per epoch; balanced: classes drawn uniformly' },
+  { key: 'data.repeat_to', type: count(0), default: 0, doc: 'repeat the training list to this many samples per epoch, as the reference does (0: no repeat)' },
+  { key: 'data.drop_last', type: bool, default: true, doc: 'drop the last incomplete training batch of an epoch' },
+  { key: 'data.prefetch', type: count(1), default: 4, doc: 'batches decoded ahead of the training step' },
+  { key: 'data.decode_concurrency', type: count(1), default: 4, doc: 'images decoded at once (sharp runs them on its own threads)' },
+  { key: 'data.eval_interpolation', type: { kind: 'enum', values: ['bilinear', 'bicubic', 'nearest'] }, default: 'bilinear', doc: 'resize filter for evaluation and prediction' },
+
+  // --- augmentation (training only) ---
+  { key: 'augment.interpolation', type: { kind: 'enum', values: ['bicubic', 'bilinear', 'nearest'] }, default: 'bicubic', doc: 'resize filter of the training transform (the whole image to the model size)' },
+  { key: 'augment.hflip', type: { kind: 'number', min: 0, max: 1 }, default: 0.5, doc: 'probability of a horizontal flip' },
+  { key: 'augment.randaugment', type: str, default: 'rand-m9-mstd0.5-inc1', doc: 'timm RandAugment spec (n ops, magnitude m, magnitude std, increasing set); empty: off' },
+  { key: 'augment.erasing', type: { kind: 'number', min: 0, max: 1 }, default: 0.25, doc: 'random erasing probability' },
+  { key: 'augment.erasing_mode', type: { kind: 'enum', values: ['pixel', 'rand', 'const'] }, default: 'pixel', doc: 'erased values: per-pixel normal noise, one normal colour per box, or zeros' },
+  { key: 'augment.mean', type: { kind: 'number[]', length: 3 }, default: [0.5, 0.5, 0.5], doc: 'normalisation mean per channel (of [0,1] values)' },
+  { key: 'augment.std', type: { kind: 'number[]', length: 3 }, default: [0.5, 0.5, 0.5], doc: 'normalisation std per channel' },
+
+  // --- loss ---
+  { key: 'loss.rbl', type: bool, default: true, doc: 're-balanced smooth labels; false: plain cross-entropy' },
+  { key: 'loss.eps', type: { kind: 'number', min: 0, max: 1 }, default: 0.3, doc: 'smoothing mass moved off the true class' },
+  { key: 'loss.rac', type: bool, default: true, doc: 're-balanced attention consistency under horizontal flips' },
+  { key: 'loss.lambda', type: positive, default: 0.1, doc: 'weight of the consistency term' },
+  { key: 'loss.balance_normaliser', type: { kind: 'number', min: 0, words: ['classes'] }, default: 10, doc: 'w_c = N / (normaliser * n_c); the reference uses 10; "classes": the class count' },
+
+  // --- optimiser and schedule ---
+  { key: 'optim.lr', type: positive, default: 5e-4, doc: 'base learning rate at batch lr_batch (scaled linearly with the batch size)' },
+  { key: 'optim.lr_batch', type: count(0), default: 512, doc: 'batch size at which lr, warmup_lr and min_lr apply as written (0: no scaling)' },
+  { key: 'optim.weight_decay', type: positive, default: 0.05, doc: 'AdamW decoupled weight decay' },
+  { key: 'optim.betas', type: { kind: 'number[]', length: 2 }, default: [0.9, 0.999], doc: 'AdamW betas' },
+  { key: 'optim.eps', type: positive, default: 1e-8, doc: 'AdamW epsilon (PyTorch default; tfjs Adam uses 1e-7)' },
+  { key: 'optim.clip_norm', type: positive, default: 5, doc: 'global gradient-norm clip (0: off)' },
+  { key: 'schedule.warmup_steps', type: count(0), default: 2000, doc: 'linear warm-up steps' },
+  { key: 'schedule.warmup_lr', type: positive, default: 5e-7, doc: 'learning rate at step 0 (scaled like lr)' },
+  { key: 'schedule.min_lr', type: positive, default: 5e-6, doc: 'learning rate at the last step (scaled like lr)' },
+
+  // --- training run ---
+  { key: 'train.steps', type: count(1), default: 60000, doc: 'optimizer steps' },
+  { key: 'train.batch_size', type: count(1), default: 32, doc: 'images per step (the flipped copies come on top)' },
+  { key: 'train.micro_batch', type: count(0), default: 0, doc: 'images per forward/backward chunk, gradients summed (0: whole batch); bounds memory' },
+  { key: 'train.seed', type: { kind: 'int' }, default: 2048, doc: 'seed of the run\'s random generator' },
+  { key: 'train.eval_every', type: count(0), default: 1000, doc: 'evaluate on the test split every N steps (0: only at the end)' },
+  { key: 'train.log_every', type: count(1), default: 50, doc: 'log line / metrics.jsonl interval in steps' },
+  { key: 'train.best_metric', type: { kind: 'enum', values: ['accuracy', 'mean_class_accuracy'] }, default: 'accuracy', doc: 'metric that picks best.json (the paper reports the best overall accuracy)' },
+  { key: 'train.out_dir', type: str, default: 'checkpoints', doc: 'folder that holds the run folders' },
+  { key: 'train.name', type: str, default: '', doc: 'run folder name (empty: the config file name)' },
+  { key: 'eval.batch_size', type: count(1), default: 64, doc: 'images per evaluation batch' },
+];
+
+// ---- the typed view of a resolved configuration ----
+
+export interface ModelConfig {
+  variant: string;
+  img_size: number | null;
+  patch_size: number | null;
+  embed_dim: number | null;
+  depths: number[] | null;
+  num_heads: number[] | null;
+  window_size: number | null;
+  mlp_ratio: number | null;
+  qkv_bias: boolean | null;
+  patch_norm: boolean | null;
+  drop_path_rate: number | null;
+  init: string;
+}
+
+export interface DataConfig {
+  format: 'rafdb' | 'list' | 'folder';
+  root: string;
+  label_file: string;
+  train_list: string;
+  test_list: string;
+  train_split: string;
+  test_split: string;
+  classes: string[];
+  on_bad_image: 'error' | 'skip';
+  sampler: 'shuffle' | 'balanced';
+  repeat_to: number;
+  drop_last: boolean;
+  prefetch: number;
+  decode_concurrency: number;
+  eval_interpolation: 'bilinear' | 'bicubic' | 'nearest';
+}
+
+export interface AugmentConfig {
+  interpolation: 'bicubic' | 'bilinear' | 'nearest';
+  hflip: number;
+  randaugment: string;
+  erasing: number;
+  erasing_mode: 'pixel' | 'rand' | 'const';
+  mean: number[];
+  std: number[];
+}
+
+export interface LossConfig {
+  rbl: boolean;
+  eps: number;
+  rac: boolean;
+  lambda: number;
+  balance_normaliser: number | 'classes';
+}
+
+export interface OptimConfig {
+  lr: number;
+  lr_batch: number;
+  weight_decay: number;
+  betas: number[];
+  eps: number;
+  clip_norm: number;
+}
+
+export interface ScheduleConfig {
+  warmup_steps: number;
+  warmup_lr: number;
+  min_lr: number;
+}
+
+export interface TrainConfig {
+  steps: number;
+  batch_size: number;
+  micro_batch: number;
+  seed: number;
+  eval_every: number;
+  log_every: number;
+  best_metric: 'accuracy' | 'mean_class_accuracy';
+  out_dir: string;
+  name: string;
+}
+
+export interface Config {
+  model: ModelConfig;
+  data: DataConfig;
+  augment: AugmentConfig;
+  loss: LossConfig;
+  optim: OptimConfig;
+  schedule: ScheduleConfig;
+  train: TrainConfig;
+  eval: { batch_size: number };
+}

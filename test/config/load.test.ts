@@ -1,0 +1,84 @@
+// Configuration: defaults from one schema, YAML files holding only what differs, --set
+// overrides, and one clear line (file:line, key, nearest known key) for every mistake.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, defaultConfig, defaultConfigYaml, loadConfig } from '../../src/config/load.ts';
+import { SCHEMA } from '../../src/config/schema.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'mek-config-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+function errorOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    const message = (err as Error).message;
+    expect(message).not.toContain('\n');
+    return message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('configs/default.yaml is exactly what the schema generates (run `mek config defaults`)', () => {
+    const committed = readFileSync(new URL('../../configs/default.yaml', import.meta.url), 'utf8');
+    expect(committed).toBe(defaultConfigYaml());
+  });
+
+  it('the default file loads to the defaults, and every schema key is in the typed config', () => {
+    const loaded = loadConfig(new URL('../../configs/default.yaml', import.meta.url).pathname);
+    expect(loaded).toEqual(defaultConfig());
+    for (const spec of SCHEMA) {
+      const [section, name] = spec.key.split('.') as [string, string];
+      expect((loaded as any)[section], spec.key).toHaveProperty(name);
+    }
+    expect(loaded.train.batch_size).toBe(32);
+    expect(loaded.loss.eps).toBe(0.3);
+  });
+
+  it('a file holds only what differs; --set applies after it, in order', () => {
+    const path = file('small.yaml', 'train:\n  batch_size: 8\nloss:\n  rac: false\n');
+    const c = loadConfig(path, ['train.batch_size=16', 'model.depths=[2, 2]', 'loss.balance_normaliser=classes', 'data.root=my data']);
+    expect(c.train.batch_size).toBe(16);
+    expect(c.loss.rac).toBe(false);
+    expect(c.model.depths).toEqual([2, 2]);
+    expect(c.loss.balance_normaliser).toBe('classes');
+    expect(c.data.root).toBe('my data');
+    expect(c.optim.lr).toBe(5e-4);
+  });
+
+  it('an unknown key names the file, line and nearest known key', () => {
+    const path = file('typo.yaml', 'train:\n  steps: 10\n  bacth_size: 8\n');
+    expect(errorOf(() => loadConfig(path))).toBe(`${path}:3: unknown key 'train.bacth_size' (did you mean 'train.batch_size'?)`);
+    const section = file('section.yaml', 'trian:\n  steps: 10\n');
+    expect(errorOf(() => loadConfig(section))).toContain(`${section}:1: unknown section 'trian' (did you mean 'train'?)`);
+  });
+
+  it('a wrong type or value names the key and what was expected', () => {
+    expect(errorOf(() => loadConfig(file('t1.yaml', 'train:\n  batch_size: "big"\n')))).toMatch(/t1\.yaml:2: train\.batch_size: expected an integer, got "big"/);
+    expect(errorOf(() => loadConfig(file('t2.yaml', 'loss:\n  eps: 1.5\n')))).toMatch(/loss\.eps: must be <= 1, got 1\.5/);
+    expect(errorOf(() => loadConfig(file('t3.yaml', 'data:\n  format: imagefolder\n')))).toMatch(/expected one of rafdb, list, folder/);
+    expect(errorOf(() => loadConfig(file('t4.yaml', 'augment:\n  mean: [0.5, 0.5]\n')))).toMatch(/augment\.mean: expected 3 numbers, got 2/);
+    expect(errorOf(() => loadConfig(file('t5.yaml', 'model:\n  variant: swin_b\n')))).toMatch(/model\.variant: expected one of/);
+  });
+
+  it('bad --set values fail the same way', () => {
+    expect(errorOf(() => loadConfig(undefined, ['train.batch_size=abc']))).toBe('--set train.batch_size=abc: train.batch_size: expected an integer, got "abc"');
+    expect(errorOf(() => loadConfig(undefined, ['train.batchsize=4']))).toContain("(did you mean 'train.batch_size'?)");
+    expect(errorOf(() => loadConfig(undefined, ['train.batch_size']))).toContain('expected key=value');
+    expect(errorOf(() => loadConfig(undefined, ['loss.rbl=maybe']))).toContain('expected true or false');
+  });
+
+  it('broken YAML, a missing file and cross-key rules are one line each', () => {
+    expect(errorOf(() => loadConfig(file('bad.yaml', 'train:\n  steps: [1, 2\n')))).toMatch(/bad\.yaml:\d+: invalid YAML/);
+    expect(errorOf(() => loadConfig(join(dir, 'nope.yaml')))).toMatch(/nope\.yaml: cannot read config \(no such file\)/);
+    expect(errorOf(() => loadConfig(undefined, ['data.format=list']))).toContain('needs data.train_list and data.test_list');
+    expect(errorOf(() => loadConfig(undefined, ['train.batch_size=4', 'train.micro_batch=8']))).toContain('exceeds train.batch_size');
+  });
+});
