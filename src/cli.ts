@@ -2,6 +2,7 @@
 // (0 ok, 2 bad usage / config / data / checkpoint, 1 anything else: see commands/errors.ts).
 import { hideBin } from 'yargs/helpers';
 import { configCommand } from './commands/config.ts';
+import { dataCommand } from './commands/data.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { runCli, type MekCommand } from './commands/program.ts';
 
@@ -9,6 +10,7 @@ import { runCli, type MekCommand } from './commands/program.ts';
 const commands: MekCommand[] = [
   doctorCommand,
   configCommand,
+  dataCommand,
 ];
 
 process.exitCode = await runCli(hideBin(process.argv), commands);

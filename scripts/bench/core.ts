@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendChoice } from '../../src/backend.ts';
 import { balanceWeights } from '../../src/mek/balance.ts';
 import { REFERENCE_LOSS } from '../../src/mek/objective.ts';
-import { ferForward } from '../../src/model/fer.ts';
+import { ferInference } from '../../src/model/fer.ts';
 import { ParamStore } from '../../src/model/params.ts';
 import { SwinConstants } from '../../src/model/swin.ts';
 import { VARIANTS, type VariantName } from '../../src/model/variants.ts';
@@ -26,6 +26,8 @@ const { values: args } = parseArgs({
     'micro-batch': { type: 'string', default: '0' },
     // Recompute blocks in the backward pass: bounds activation memory (see model/swin.ts).
     checkpoint: { type: 'boolean', default: false },
+    // Images per inference forward; the batch is processed in such chunks.
+    'infer-chunk': { type: 'string', default: '8' },
   },
 });
 
@@ -39,7 +41,7 @@ const warmup = Number(args.warmup);
 
 const info = await selectBackend(args.backend as BackendChoice);
 console.log(
-  `${info.description}; variant ${variantName}; train batch ${batchSize} (x2 with flips, micro-batch ${args['micro-batch']}, checkpoint ${args.checkpoint}); inference batch ${inferBatch}`,
+  `${info.description}; variant ${variantName}; train batch ${batchSize} (x2 with flips, micro-batch ${args['micro-batch']}, checkpoint ${args.checkpoint}); inference batch ${inferBatch} in chunks of ${args['infer-chunk']}`,
 );
 
 const store = ParamStore.init(variant, new Rng(2048));
@@ -69,7 +71,8 @@ async function timeTrainStep(): Promise<number> {
 async function timeInference(): Promise<number> {
   const x = tf.randomUniform([inferBatch, variant.imgSize, variant.imgSize, 3], -1, 1, 'float32', 2);
   const start = performance.now();
-  const out = tf.tidy(() => ferForward(store.params, x, consts, { training: false, inference: true }).logits);
+  const { logits: out, cams } = ferInference(store.params, x, consts, Number(args['infer-chunk']));
+  cams.dispose();
   await out.data();
   const seconds = (performance.now() - start) / 1000;
   tf.dispose([x, out]);

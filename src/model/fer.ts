@@ -23,3 +23,28 @@ export function ferForward(p: Params, images: tf.Tensor, consts: SwinConstants, 
   const cams = tf.reshape(tf.transpose(perToken, [0, 2, 1]), [b, v.numClasses, grid, grid]) as tf.Tensor4D;
   return { logits, cams };
 }
+
+/**
+ * Inference over a large batch in chunks of `chunk` images, each forward freeing its
+ * intermediates as it goes: evaluation memory stays bounded whatever the batch size.
+ */
+export function ferInference(p: Params, images: tf.Tensor, consts: SwinConstants, chunk: number): FerOutput {
+  const total = images.shape[0]!;
+  const step = chunk > 0 ? Math.min(chunk, total) : total;
+  const logits: tf.Tensor[] = [];
+  const cams: tf.Tensor[] = [];
+  for (let start = 0; start < total; start += step) {
+    const size = Math.min(step, total - start);
+    const out = tf.tidy(() => {
+      const part = size === total ? images : tf.slice(images, start, size);
+      const o = ferForward(p, part, consts, { training: false, inference: true });
+      return [o.logits, o.cams] as const;
+    });
+    logits.push(out[0]);
+    cams.push(out[1]);
+  }
+  if (logits.length === 1) return { logits: logits[0] as tf.Tensor2D, cams: cams[0] as tf.Tensor4D };
+  const result = { logits: tf.concat(logits, 0) as tf.Tensor2D, cams: tf.concat(cams, 0) as tf.Tensor4D };
+  tf.dispose([...logits, ...cams]);
+  return result;
+}

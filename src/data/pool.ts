@@ -1,0 +1,68 @@
+// A small pool of data workers with a queue. With zero workers, jobs run in-process (tests,
+// and machines where a thread costs more than it brings).
+import { Worker } from 'node:worker_threads';
+import { DataError } from './errors.ts';
+import { prepareSample, type PrepareJob } from './prepare.ts';
+import type { WorkerReply } from './worker.ts';
+
+interface Pending {
+  resolve: (data: Float32Array) => void;
+  reject: (err: Error) => void;
+}
+
+export class PreparePool {
+  private readonly workers: Worker[] = [];
+  private readonly load: number[] = [];
+  private readonly pending = new Map<number, Pending & { worker: number }>();
+  private nextId = 0;
+
+  constructor(workers: number) {
+    for (let i = 0; i < workers; i++) {
+      const worker = new Worker(new URL('./worker-boot.js', import.meta.url));
+      worker.on('message', (reply: WorkerReply) => this.settle(reply));
+      worker.on('error', (err) => this.failAll(err));
+      // Idle workers must not keep the process alive after the run ends.
+      worker.unref();
+      this.workers.push(worker);
+      this.load.push(0);
+    }
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  prepare(job: PrepareJob): Promise<Float32Array> {
+    if (this.workers.length === 0) return prepareSample(job);
+    // The least busy worker takes the job.
+    let w = 0;
+    for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[w]!) w = i;
+    const id = this.nextId++;
+    this.load[w]! += 1;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, worker: w });
+      this.workers[w]!.postMessage({ id, job });
+    });
+  }
+
+  private settle(reply: WorkerReply): void {
+    const p = this.pending.get(reply.id);
+    if (!p) return;
+    this.pending.delete(reply.id);
+    this.load[p.worker]! -= 1;
+    if ('data' in reply) p.resolve(reply.data);
+    else p.reject(reply.usage ? new DataError(reply.error) : new Error(reply.error));
+  }
+
+  private failAll(err: Error): void {
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+  }
+}

@@ -1,0 +1,177 @@
+// `mek data check`: the report on the real RAF-DB label file (counts and weights of
+// REFERENCE.md, images absent but not fatal), problems collected and exit 2, in process and
+// through the real `node bin/mek.js`.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { dataCheckCommand, formatDataCheck, runDataCheck, type DataCheckReport } from '../../src/commands/data-check.ts';
+import { runCli, type MekCommand } from '../../src/commands/program.ts';
+import { loadConfig } from '../../src/config/load.ts';
+
+const LABEL_FILE = fileURLToPath(new URL('../../../shared/data/rafdb/list_patition_label.txt', import.meta.url));
+const HAVE_LABELS = existsSync(LABEL_FILE);
+const RAFDB_TRAIN = [1290, 281, 717, 4772, 1982, 705, 2524];
+const RAFDB_TEST = [329, 74, 160, 1185, 478, 162, 680];
+const REFERENCE_WEIGHTS = [0.95124031, 4.36690391, 1.71143654, 0.25714585, 0.6191221, 1.74056738, 0.48617274];
+
+const temp = mkdtempSync(join(tmpdir(), 'mek-data-check-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+// An image root that does not exist, so the result does not depend on a local dataset/.
+const NO_IMAGES = join(temp, 'no-images');
+
+function brokenLabelFile(): string {
+  const lines = readFileSync(LABEL_FILE, 'utf8').split('\n');
+  lines[2] = 'train_00003.jpg 8';
+  lines.push('test_3069.jpg');
+  const file = join(temp, 'broken.txt');
+  writeFileSync(file, lines.join('\n'));
+  return file;
+}
+
+// The lead nests `check` under a `data` parent in cli.ts; the in-process tests build the same.
+const dataCommand: MekCommand = {
+  command: 'data',
+  describe: 'dataset tools',
+  builder: (y) => y.command(dataCheckCommand).demandCommand(1),
+  handler: () => {},
+};
+
+async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  try {
+    const code = await runCli(args, [dataCommand], { stderr: (t) => (stderr += t) });
+    return { code, stdout, stderr };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe.skipIf(!HAVE_LABELS)('data check on the real RAF-DB label file', () => {
+  const sets = [`data.label_file=${LABEL_FILE}`, `data.root=${NO_IMAGES}`];
+
+  it('reports the reference counts, totals and balance weights, and every image absent', () => {
+    const r = runDataCheck(loadConfig(undefined, sets));
+    expect(r.splits.train.counts).toEqual(RAFDB_TRAIN);
+    expect(r.splits.test.counts).toEqual(RAFDB_TEST);
+    expect([r.splits.train.total, r.splits.test.total]).toEqual([12271, 3068]);
+    expect(r.weights).toHaveLength(7);
+    r.weights!.forEach((w, k) => expect(Math.abs(w - REFERENCE_WEIGHTS[k]!)).toBeLessThan(1e-6));
+    expect(r.imbalance_ratio).toBeCloseTo(4772 / 281, 10);
+    expect(r.problems).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.missing_images).toBe(15339);
+    expect(r.splits.train.images.root_missing).toBe(true);
+    expect(r.splits.train.images.first_missing[0]).toEqual({
+      origin: `${LABEL_FILE}:1`,
+      tried: [join(NO_IMAGES, 'train_00001.jpg'), join(NO_IMAGES, 'Image', 'aligned', 'train_00001_aligned.jpg')],
+    });
+
+    const text = formatDataCheck(r);
+    expect(text).toMatch(/ 1\s+Fear\s+281\s+74\s+4\.36690391\n/);
+    expect(text).toMatch(/total\s+12271\s+3068\n/);
+    expect(text).toContain('imbalance ratio (max/min train count): 16.98 (Happiness 4772 / Fear 281)');
+    expect(text).toContain(`train: 12271 of 12271 missing (the image root ${NO_IMAGES} does not exist; looked for`);
+    expect(text).toContain('problems: none');
+  });
+
+  it('with the normaliser set to the class count, the weights follow it', () => {
+    const r = runDataCheck(loadConfig(undefined, [...sets, 'loss.balance_normaliser=classes']));
+    r.weights!.forEach((w, k) => expect(w).toBeCloseTo((REFERENCE_WEIGHTS[k]! * 10) / 7, 6));
+  });
+
+  it('collects a bad line and an out-of-range label, and the command exits 2', async () => {
+    const file = brokenLabelFile();
+    const r: DataCheckReport = runDataCheck(loadConfig(undefined, [`data.label_file=${file}`, `data.root=${NO_IMAGES}`]));
+    expect(r.ok).toBe(false);
+    expect(r.problems.map((p) => p.message)).toEqual([
+      `${file}:3: label 8 out of range 1..7 (7 classes: 1-based labels)`,
+      `${file}:15340: expected '<name> <label>' (like 'train_00001.jpg 5'), got 'test_3069.jpg'`,
+    ]);
+    expect(r.splits.train.total).toBe(12270);
+
+    const out = await inProcess(['data', 'check', '--set', `data.label_file=${file}`, '--set', `data.root=${NO_IMAGES}`]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toBe(`mek: data check found 2 problems; the first: ${file}:3: label 8 out of range 1..7 (7 classes: 1-based labels)\n`);
+    expect(out.stdout).toContain('problems: 2');
+  });
+
+  it('--json prints one object; exit 0 with images absent', async () => {
+    const out = await inProcess(['data', 'check', '--json', ...sets.flatMap((s) => ['--set', s])]);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    const r = JSON.parse(out.stdout) as DataCheckReport;
+    expect(r.splits.train.counts).toEqual(RAFDB_TRAIN);
+    expect(r.missing_images).toBe(15339);
+    expect(r.ok).toBe(true);
+  });
+});
+
+describe('data check on other problems', () => {
+  it('a few missing images under an existing root: reported with the detected layout, exit 0', async () => {
+    const root = join(temp, 'RAF');
+    const aligned = join(root, 'Image', 'aligned');
+    mkdirSync(aligned, { recursive: true });
+    const names = ['train_1', 'train_2', 'train_3', 'test_1'];
+    for (const n of names.slice(0, 3)) await sharp({ create: { width: 2, height: 2, channels: 3, background: '#808080' } }).jpeg().toFile(join(aligned, `${n}_aligned.jpg`));
+    const labels = join(temp, 'small.txt');
+    writeFileSync(labels, names.map((n, i) => `${n}.jpg ${(i % 3) + 1}`).join('\n'));
+    const sets = [`data.label_file=${labels}`, `data.root=${root}`, 'data.classes=[a, b, c]'];
+    const r = runDataCheck(loadConfig(undefined, sets));
+    expect(r.ok).toBe(true);
+    expect(r.missing_images).toBe(1);
+    expect(r.splits.test.images.first_missing).toEqual([
+      // The layout is detected per split; with none of its images found, both are tried.
+      { origin: `${labels}:4`, tried: [join(root, 'test_1.jpg'), join(aligned, 'test_1_aligned.jpg')] },
+    ]);
+    const text = formatDataCheck(r);
+    expect(text).toContain(`train: 3 of 3 found at ${join(aligned, '<stem>_aligned.jpg')}`);
+    expect(text).toContain(`test: 1 of 1 missing (looked for ${root}/<name> or ${join(aligned, '<stem>_aligned.jpg')})`);
+    expect((await inProcess(['data', 'check', ...sets.flatMap((s) => ['--set', s])])).code).toBe(0);
+  });
+
+  it('a missing label file is a problem (exit 2), not a crash', async () => {
+    const out = await inProcess(['data', 'check', '--set', `data.label_file=${join(temp, 'absent.txt')}`, '--set', `data.root=${NO_IMAGES}`]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toBe(`mek: data check found 1 problem; the first: data.label_file ${join(temp, 'absent.txt')}: cannot read (no such file)\n`);
+    expect(out.stdout).toContain('balance weights: cannot be computed');
+  });
+
+  it('a bad config is a config error (exit 2)', async () => {
+    const out = await inProcess(['data', 'check', '--set', 'data.fromat=list']);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain("unknown key 'data.fromat'");
+  });
+});
+
+function mek(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bin/mek.js', ...args], { cwd: new URL('../..', import.meta.url), maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe.skipIf(!HAVE_LABELS)('node bin/mek.js data check', () => {
+  it('prints the report and exits 0 on the real label file; 2 on a broken one', async () => {
+    const [good, bad] = await Promise.all([
+      mek('data', 'check', '--set', `data.label_file=${LABEL_FILE}`, '--set', `data.root=${NO_IMAGES}`),
+      mek('data', 'check', '--json', '--set', `data.label_file=${brokenLabelFile()}`, '--set', `data.root=${NO_IMAGES}`),
+    ]);
+    expect(good.stderr).toBe('');
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/ 3\s+Happiness\s+4772\s+1185\s+0\.25714585\n/);
+    expect(good.stdout).toContain('images: 15339 missing');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(bad.stdout).problems).toHaveLength(2);
+  });
+});
