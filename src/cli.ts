@@ -4,6 +4,9 @@ import { hideBin } from 'yargs/helpers';
 import { configCommand } from './commands/config.ts';
 import { dataCommand } from './commands/data.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { evalCommand } from './commands/eval.ts';
+import { predictCommand } from './commands/predict.ts';
+import { trainCommand } from './commands/train.ts';
 import { runCli, type MekCommand } from './commands/program.ts';
 
 // One line per command; each lives in its own module under commands/.
@@ -11,6 +14,9 @@ const commands: MekCommand[] = [
   doctorCommand,
   configCommand,
   dataCommand,
+  trainCommand,
+  evalCommand,
+  predictCommand,
 ];
 
 process.exitCode = await runCli(hideBin(process.argv), commands);

@@ -57,7 +57,8 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'data.repeat_to', type: count(0), default: 0, doc: 'repeat the training list to this many samples per epoch, as the reference does (0: no repeat)' },
   { key: 'data.drop_last', type: bool, default: true, doc: 'drop the last incomplete training batch of an epoch' },
   { key: 'data.prefetch', type: count(1), default: 4, doc: 'batches decoded ahead of the training step' },
-  { key: 'data.decode_concurrency', type: count(1), default: 4, doc: 'images decoded at once (sharp runs them on its own threads)' },
+  { key: 'data.workers', type: count(0), default: 1, doc: 'worker threads that decode and augment beside the training step (0: in the main thread)' },
+  { key: 'data.synth_size', type: count(0), default: 0, doc: 'if the label file is absent, write a synthetic face dataset of this many images at data.root first (the demo; 0: never)' },
   { key: 'data.eval_interpolation', type: { kind: 'enum', values: ['bilinear', 'bicubic', 'nearest'] }, default: 'bilinear', doc: 'resize filter for evaluation and prediction' },
 
   // --- augmentation (training only) ---
@@ -91,6 +92,7 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'train.steps', type: count(1), default: 60000, doc: 'optimizer steps' },
   { key: 'train.batch_size', type: count(1), default: 32, doc: 'images per step (the flipped copies come on top)' },
   { key: 'train.micro_batch', type: count(0), default: 0, doc: 'images per forward/backward chunk, gradients summed (0: whole batch); bounds memory' },
+  { key: 'train.recompute', type: { kind: 'enum', values: ['auto', 'on', 'off'] }, default: 'auto', doc: 'recompute each block in the backward pass instead of keeping activations (less memory, ~30% more compute); auto: on for large models on wasm' },
   { key: 'train.seed', type: { kind: 'int' }, default: 2048, doc: 'seed of the run\'s random generator' },
   { key: 'train.eval_every', type: count(0), default: 1000, doc: 'evaluate on the test split every N steps (0: only at the end)' },
   { key: 'train.log_every', type: count(1), default: 50, doc: 'log line / metrics.jsonl interval in steps' },
@@ -131,7 +133,8 @@ export interface DataConfig {
   repeat_to: number;
   drop_last: boolean;
   prefetch: number;
-  decode_concurrency: number;
+  workers: number;
+  synth_size: number;
   eval_interpolation: 'bilinear' | 'bicubic' | 'nearest';
 }
 
@@ -172,6 +175,7 @@ export interface TrainConfig {
   steps: number;
   batch_size: number;
   micro_batch: number;
+  recompute: 'auto' | 'on' | 'off';
   seed: number;
   eval_every: number;
   log_every: number;

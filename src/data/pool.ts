@@ -21,7 +21,7 @@ export class PreparePool {
       const worker = new Worker(new URL('./worker-boot.js', import.meta.url));
       worker.on('message', (reply: WorkerReply) => this.settle(reply));
       worker.on('error', (err) => this.failAll(err));
-      // Idle workers must not keep the process alive after the run ends.
+      // An idle worker must not keep the process alive; a busy one must (see prepare/settle).
       worker.unref();
       this.workers.push(worker);
       this.load.push(0);
@@ -38,6 +38,7 @@ export class PreparePool {
     let w = 0;
     for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[w]!) w = i;
     const id = this.nextId++;
+    if (this.load[w] === 0) this.workers[w]!.ref();
     this.load[w]! += 1;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, worker: w });
@@ -50,6 +51,7 @@ export class PreparePool {
     if (!p) return;
     this.pending.delete(reply.id);
     this.load[p.worker]! -= 1;
+    if (this.load[p.worker] === 0) this.workers[p.worker]!.unref();
     if ('data' in reply) p.resolve(reply.data);
     else p.reject(reply.usage ? new DataError(reply.error) : new Error(reply.error));
   }

@@ -1,0 +1,111 @@
+// `mek eval --ckpt F [--config F] [--set k=v] [--data ROOT] [--split test] [--out DIR] [--json] [--tta flip]`
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { selectBackend } from '../backend.ts';
+import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { loadSplit } from '../data/labels.ts';
+import { BatchLoader } from '../data/loader.ts';
+import { PreparePool } from '../data/pool.ts';
+import { confusionPng, perClassBarsPng } from '../eval/plots.ts';
+import { reportJson, reportText } from '../eval/report.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { loadModelFromCheckpoint, readCheckpointMeta } from '../io/checkpoint.ts';
+import { SwinConstants } from '../model/swin.ts';
+import { evaluate } from '../train/evaluate.ts';
+import { resolveCheckpointPath } from './ckpt-path.ts';
+import { UsageError } from './errors.ts';
+import type { GlobalOptions, MekCommand } from './program.ts';
+
+interface EvalArgs extends GlobalOptions {
+  ckpt: string;
+  config?: string;
+  set: string[];
+  data?: string;
+  split: 'train' | 'test';
+  out?: string;
+  json: boolean;
+  tta: 'none' | 'flip';
+}
+
+/** The data settings: the checkpoint's own config, else --config, then --set / --data on top. */
+function evalConfig(args: EvalArgs, saved: Config | undefined): Config {
+  const sets = [...args.set];
+  if (args.data) sets.push(`data.root=${args.data}`, `data.label_file=${join(args.data, 'list_patition_label.txt')}`);
+  if (args.config || !saved) return loadConfig(args.config, sets);
+  const savedSets = Object.entries(saved).flatMap(([section, values]) =>
+    Object.entries(values as Record<string, unknown>).map(([k, v]) => `${section}.${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`),
+  );
+  return loadConfig(undefined, [...savedSets, ...sets]);
+}
+
+export const evalCommand: MekCommand = {
+  command: 'eval',
+  describe: 'Evaluate a checkpoint: overall, mean-class and per-class accuracy, confusion matrix',
+  builder: (y) =>
+    y
+      .option('ckpt', { type: 'string', demandOption: true, describe: 'checkpoint JSON; a bare best.json / last.json means the latest run\'s' })
+      .option('config', { type: 'string', describe: 'take the data settings from this config instead of the checkpoint\'s' })
+      .option('set', { type: 'string', array: true, default: [], describe: 'override a config key (data.*, eval.batch_size)' })
+      .option('data', { type: 'string', describe: 'dataset root in RAF-DB layout (sets data.root and data.label_file)' })
+      .option('split', { choices: ['train', 'test'] as const, default: 'test' as const })
+      .option('out', { type: 'string', describe: 'folder for confusion.png, per_class.png and report.json' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
+      .option('tta', { choices: ['none', 'flip'] as const, default: 'none' as const, describe: 'flip: average with the mirrored image' })
+      .example('$0 eval --ckpt best.json', 'the latest run\'s best checkpoint on its test split'),
+  handler: async (argv) => {
+    const args = argv as unknown as EvalArgs;
+    const { path, inferred } = resolveCheckpointPath(args.ckpt);
+    const meta = await readCheckpointMeta(path);
+    const config = evalConfig(args, meta.config);
+    if (config.data.classes.length !== meta.classes.length) {
+      throw new UsageError(`${path}: the checkpoint has ${meta.classes.length} classes, the data config ${config.data.classes.length}`);
+    }
+    const backend = await selectBackend(args.backend);
+    process.stderr.write(`${backend.description}; checkpoint ${path}${inferred ? ' (latest run)' : ''}, step ${meta.step}\n`);
+    const split = loadSplit(config.data, args.split, { checkImages: config.data.on_bad_image === 'error' });
+    const { store } = await loadModelFromCheckpoint(path);
+    const consts = new SwinConstants(meta.architecture);
+    const pool = new PreparePool(config.data.workers);
+    try {
+      const loader = new BatchLoader(
+        {
+          samples: split.samples,
+          numClasses: meta.classes.length,
+          batchSize: config.eval.batch_size,
+          imageSize: meta.preprocessing.imageSize,
+          mode: 'eval',
+          interpolation: meta.preprocessing.interpolation,
+          augment: { ...config.augment, mean: meta.preprocessing.mean, std: meta.preprocessing.std },
+          seed: 0,
+          sampler: 'sequential',
+          repeatTo: 0,
+          dropLast: false,
+          prefetch: config.data.prefetch,
+          onBadImage: config.data.on_bad_image,
+          pool,
+        },
+        undefined,
+        true,
+      );
+      const { metrics } = await evaluate(store.params, consts, loader, {
+        numClasses: meta.classes.length,
+        chunk: Math.min(config.eval.batch_size, 16),
+        flipTta: args.tta === 'flip',
+      });
+      const json = { checkpoint: path, step: meta.step, split: args.split, tta: args.tta, ...reportJson(metrics, meta.classes) };
+      process.stdout.write(args.json ? JSON.stringify(json, null, 2) + '\n' : reportText(metrics, meta.classes).replace(/\n?$/, '\n'));
+      if (args.out) {
+        mkdirSync(args.out, { recursive: true });
+        await confusionPng(join(args.out, 'confusion.png'), metrics, meta.classes);
+        await perClassBarsPng(join(args.out, 'per_class.png'), metrics, meta.classes);
+        await writeFileAtomic(join(args.out, 'report.json'), JSON.stringify(json, null, 2) + '\n');
+        if (!args.json) process.stdout.write(`wrote confusion.png, per_class.png and report.json to ${args.out}\n`);
+      }
+    } finally {
+      await pool.close();
+      consts.dispose();
+      store.dispose();
+    }
+  },
+};

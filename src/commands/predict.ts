@@ -1,0 +1,91 @@
+// `mek predict --ckpt FILE [--json] [--cams] [--cam-out DIR] IMAGE...`: class probabilities
+// and, on request, the class attention maps of each image (DESIGN.md contract).
+import { mkdirSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../backend.ts';
+import { createNormalizer } from '../data/augment/normalize.ts';
+import { decodeImage } from '../data/decode.ts';
+import { camGridPng } from '../eval/plots.ts';
+import { loadModelFromCheckpoint } from '../io/checkpoint.ts';
+import { ferInference } from '../model/fer.ts';
+import { SwinConstants } from '../model/swin.ts';
+import { camGridSize } from '../model/variants.ts';
+import { resolveCheckpointPath } from './ckpt-path.ts';
+import type { GlobalOptions, MekCommand } from './program.ts';
+
+interface PredictArgs extends GlobalOptions {
+  ckpt: string;
+  images: string[];
+  json: boolean;
+  cams: boolean;
+  camOut?: string;
+}
+
+export interface Prediction {
+  image: string;
+  logits: number[];
+  probs: number[];
+  label: string;
+  cams?: number[][][];
+}
+
+export const predictCommand: MekCommand = {
+  command: 'predict <images..>',
+  describe: 'Classify face images with a checkpoint; optionally their class attention maps',
+  builder: (y) =>
+    y
+      .positional('images', { type: 'string', array: true, describe: 'image files (any format sharp reads)' })
+      .option('ckpt', { type: 'string', demandOption: true, describe: 'checkpoint JSON (a bare best.json means the latest run\'s)' })
+      .option('json', { type: 'boolean', default: false, describe: 'stdout is exactly one JSON array, one object per image' })
+      .option('cams', { type: 'boolean', default: false, describe: 'include the class attention maps (class x row x col)' })
+      .option('cam-out', { type: 'string', describe: 'write a heat-map overlay per image to this folder' })
+      .example('$0 predict --ckpt best.json face1.jpg face2.jpg', ''),
+  handler: async (argv) => {
+    const args = argv as unknown as PredictArgs;
+    const { path, inferred } = resolveCheckpointPath(args.ckpt);
+    const backend = await selectBackend(args.backend);
+    const { store, meta } = await loadModelFromCheckpoint(path);
+    process.stderr.write(`${backend.description}; checkpoint ${path}${inferred ? ' (latest run)' : ''}\n`);
+    const consts = new SwinConstants(meta.architecture);
+    const { imageSize, mean, std, interpolation } = meta.preprocessing;
+    const normalize = createNormalizer(mean, std);
+    const grid = camGridSize(meta.architecture);
+    const k = meta.classes.length;
+    if (args.camOut) mkdirSync(args.camOut, { recursive: true });
+    const results: Prediction[] = [];
+    try {
+      for (const image of args.images) {
+        const rgb = await decodeImage(image, imageSize, interpolation);
+        const input = tf.tensor4d(normalize(rgb), [1, imageSize, imageSize, 3]);
+        const out = ferInference(store.params, input, consts, 1);
+        const probsT = tf.softmax(out.logits);
+        const [logits, probs, cams] = [await out.logits.data(), await probsT.data(), (await out.cams.data()) as Float32Array];
+        tf.dispose([input, out.logits, out.cams, probsT]);
+        let best = 0;
+        for (let c = 1; c < k; c++) if (probs[c]! > probs[best]!) best = c;
+        const result: Prediction = { image, logits: Array.from(logits), probs: Array.from(probs), label: meta.classes[best]! };
+        if (args.cams) {
+          result.cams = Array.from({ length: k }, (_, c) =>
+            Array.from({ length: grid }, (_, r) => Array.from(cams.subarray(c * grid * grid + r * grid, c * grid * grid + (r + 1) * grid))),
+          );
+        }
+        if (args.camOut) {
+          const file = join(args.camOut, `${basename(image, extname(image))}_cams.png`);
+          await camGridPng(file, await decodeImage(image, 224, 'bicubic'), cams, meta.classes, probs);
+        }
+        results.push(result);
+        if (!args.json) {
+          const ranked = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]!);
+          const others = ranked.slice(1, 3).map((c) => `${meta.classes[c]} ${(100 * probs[c]!).toFixed(1)}%`).join(', ');
+          process.stdout.write(`${image}: ${result.label} ${(100 * probs[best]!).toFixed(1)}% (${others})\n`);
+        }
+      }
+    } finally {
+      consts.dispose();
+      store.dispose();
+    }
+    if (args.json) process.stdout.write(JSON.stringify(results) + '\n');
+    if (args.camOut && !args.json) process.stdout.write(`heat-maps written to ${args.camOut}\n`);
+  },
+};

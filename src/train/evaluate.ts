@@ -1,0 +1,56 @@
+// Evaluation of a model on a split: batches from a single-epoch loader, inference in bounded
+// chunks, predictions read back once per batch, metrics accumulated on the host.
+import * as tf from '@tensorflow/tfjs-core';
+import type { BatchLoader } from '../data/loader.ts';
+import { argmaxRows, ConfusionAccumulator, type Metrics } from '../eval/metrics.ts';
+import { ferInference } from '../model/fer.ts';
+import type { Params } from '../model/params.ts';
+import type { SwinConstants } from '../model/swin.ts';
+
+export interface EvaluateOptions {
+  numClasses: number;
+  /** Images per forward pass (bounds memory). */
+  chunk: number;
+  /** Average the logits of each image and its mirror (test-time augmentation). */
+  flipTta?: boolean;
+  /** Called after each batch with the images done so far. */
+  onBatch?: (done: number) => void;
+}
+
+export interface Evaluation {
+  metrics: Metrics;
+  labels: Int32Array;
+  predictions: Int32Array;
+}
+
+export async function evaluate(params: Params, consts: SwinConstants, loader: BatchLoader, opts: EvaluateOptions): Promise<Evaluation> {
+  const acc = new ConfusionAccumulator(opts.numClasses);
+  const labels: number[] = [];
+  const predictions: number[] = [];
+  let done = 0;
+  for (;;) {
+    const batch = await loader.next();
+    if (!batch) break;
+    if (batch.size > 0) {
+      const logits = tf.tidy(() => {
+        const out = ferInference(params, batch.images, consts, opts.chunk);
+        out.cams.dispose();
+        if (!opts.flipTta) return out.logits;
+        const mirrored = ferInference(params, tf.reverse(batch.images, 2), consts, opts.chunk);
+        mirrored.cams.dispose();
+        return tf.div(tf.add(out.logits, mirrored.logits), 2);
+      });
+      const preds = argmaxRows((await logits.data()) as Float32Array, opts.numClasses);
+      const truth = (await batch.labels.data()) as Int32Array;
+      logits.dispose();
+      acc.add(truth, preds);
+      labels.push(...truth);
+      predictions.push(...preds);
+      done += batch.size;
+    }
+    batch.images.dispose();
+    batch.labels.dispose();
+    opts.onBatch?.(done);
+  }
+  return { metrics: acc.metrics(), labels: Int32Array.from(labels), predictions: Int32Array.from(predictions) };
+}
