@@ -1,0 +1,122 @@
+// The commands a user types, spawned as a user runs them: bad configs, bad --set values,
+// missing data and bad checkpoints give one line and exit 2; eval and predict on a saved
+// checkpoint agree with the model in memory.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/backend.ts';
+import { defaultConfig } from '../../src/config/load.ts';
+import { normalize } from '../../src/data/augment/normalize.ts';
+import { decodeImage } from '../../src/data/decode.ts';
+import { synthesizeDataset } from '../../src/data/synth.ts';
+import { saveCheckpoint } from '../../src/io/checkpoint.ts';
+import { ferForward } from '../../src/model/fer.ts';
+import { ParamStore } from '../../src/model/params.ts';
+import { SwinConstants } from '../../src/model/swin.ts';
+import { VARIANTS } from '../../src/model/variants.ts';
+import { Rng } from '../../src/random.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'mek-cli-'));
+const data = join(root, 'faces');
+const runDir = join(root, 'run');
+let ckpt = '';
+const image = () => join(data, 'Image', 'aligned', 'test_0001_aligned.jpg');
+
+function mek(...args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/mek.js', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr.trim() };
+}
+
+function expectOneLineUsageError(r: ReturnType<typeof mek>, pattern: RegExp) {
+  expect(r.code, r.stderr).toBe(2);
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('mek:'));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+  await synthesizeDataset({ out: data, seed: 5, size: 100, imageSize: 48 });
+  const variant = VARIANTS.swin_tiny_test;
+  const store = ParamStore.init(variant, new Rng(11));
+  const cfg = defaultConfig();
+  cfg.model.variant = 'swin_tiny_test';
+  cfg.data.root = data;
+  cfg.data.label_file = join(data, 'list_patition_label.txt');
+  ckpt = await saveCheckpoint(runDir, 'best', {
+    store,
+    classes: cfg.data.classes,
+    preprocessing: { imageSize: 56, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], interpolation: 'bilinear' },
+    step: 0,
+    metrics: {},
+    config: cfg,
+  });
+  store.dispose();
+}, 120_000);
+
+describe('mek train: bad input is one line and exit 2', () => {
+  it('an unknown key in the config file', () => {
+    const bad = join(root, 'bad.yaml');
+    writeFileSync(bad, 'train:\n  stpes: 10\n');
+    expectOneLineUsageError(mek('train', '--config', bad), /bad\.yaml:2: unknown key 'train\.stpes' \(did you mean 'train\.steps'\?\)/);
+  });
+
+  it('a bad --set value', () => {
+    expectOneLineUsageError(mek('train', '--config', 'configs/demo.yaml', '--set', 'loss.eps=lots'), /--set loss\.eps=lots: loss\.eps: expected a number/);
+  });
+
+  it('a missing dataset', () => {
+    const r = mek('train', '--set', `data.root=${join(root, 'none')}`, '--set', `data.label_file=${join(root, 'none', 'labels.txt')}`);
+    expectOneLineUsageError(r, /labels\.txt: RAF-DB label file not found/);
+  });
+});
+
+describe('mek eval / predict on a checkpoint', () => {
+  it('bad checkpoints are one line and exit 2', () => {
+    const notJson = join(root, 'broken.json');
+    writeFileSync(notJson, '{ nope');
+    expectOneLineUsageError(mek('eval', '--ckpt', notJson), /broken\.json: is not JSON/);
+    const truncated = join(root, 'trunc');
+    spawnSync('cp', ['-r', runDir, truncated]);
+    const meta = JSON.parse(readFileSync(join(truncated, 'best.json'), 'utf8'));
+    const bin = join(truncated, meta.weightsManifest[0].paths[0]);
+    writeFileSync(bin, readFileSync(bin).subarray(0, 1000));
+    expectOneLineUsageError(mek('predict', '--ckpt', join(truncated, 'best.json'), image()), /truncated/);
+    expectOneLineUsageError(mek('predict', '--ckpt', join(root, 'absent.json'), image()), /absent\.json: no such file/);
+  });
+
+  it('predict --json gives the logits of the model in memory, every time', async () => {
+    const first = mek('predict', '--ckpt', ckpt, '--json', '--cams', image());
+    expect(first.code, first.stderr).toBe(0);
+    const out = JSON.parse(first.stdout);
+    expect(out).toHaveLength(1);
+    expect(Object.keys(out[0]).sort()).toEqual(['cams', 'image', 'label', 'logits', 'probs']);
+    expect(out[0].cams).toHaveLength(7);
+    expect(out[0].cams[0]).toHaveLength(7);
+    expect(out[0].probs.reduce((a: number, b: number) => a + b, 0)).toBeCloseTo(1, 5);
+    const again = JSON.parse(mek('predict', '--ckpt', ckpt, '--json', image()).stdout);
+    expect(again[0].logits).toEqual(out[0].logits);
+
+    const store = ParamStore.init(VARIANTS.swin_tiny_test, new Rng(11));
+    const consts = new SwinConstants(VARIANTS.swin_tiny_test);
+    const rgb = await decodeImage(image(), 56, 'bilinear');
+    const logits = tf.tidy(() => Array.from(ferForward(store.params, tf.tensor4d(normalize(rgb, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]), [1, 56, 56, 3]), consts, { training: false }).logits.dataSync()));
+    logits.forEach((x, i) => expect(out[0].logits[i]).toBeCloseTo(x, 5));
+    store.dispose();
+    consts.dispose();
+  });
+
+  it('eval --json reports overall, mean-class, per-class and the confusion matrix', () => {
+    const r = mek('eval', '--ckpt', ckpt, '--json', '--out', join(root, 'report'));
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.perClass).toHaveLength(7);
+    expect(report.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(report.perClass.reduce((a: number, c: { support: number }) => a + c.support, 0));
+    expect(report.overall).toBeGreaterThanOrEqual(0);
+    expect(readFileSync(join(root, 'report', 'confusion.png')).length).toBeGreaterThan(1000);
+  });
+});
