@@ -82,3 +82,23 @@ describe('config', () => {
     expect(errorOf(() => loadConfig(undefined, ['train.batch_size=4', 'train.micro_batch=8']))).toContain('exceeds train.batch_size');
   });
 });
+
+describe('shipped configs', () => {
+  it.each(['demo', 'rafdb', 'affectnet', 'ferplus'])('configs/%s.yaml loads', (name) => {
+    const c = loadConfig(new URL(`../../configs/${name}.yaml`, import.meta.url).pathname);
+    expect(c.data.classes.length).toBeGreaterThan(1);
+  });
+
+  it('rafdb.yaml is the paper recipe', () => {
+    const c = loadConfig(new URL('../../configs/rafdb.yaml', import.meta.url).pathname);
+    expect(c.model.variant).toBe('swin_t');
+    expect(c.train.batch_size).toBe(32);
+    expect(c.train.steps).toBe(60000);
+    expect(c.optim.lr * (c.train.batch_size / c.optim.lr_batch)).toBeCloseTo(3.125e-5, 12);
+    expect(c.schedule.warmup_steps).toBe(2000);
+    expect(c.loss).toEqual({ rbl: true, eps: 0.3, rac: true, lambda: 0.1, balance_normaliser: 10 });
+    expect(c.augment.randaugment).toBe('rand-m9-mstd0.5-inc1');
+    expect(c.train.eval_every).toBe(1000);
+    expect(c.train.seed).toBe(2048);
+  });
+});
