@@ -30,7 +30,7 @@ const count = (min = 0) => ({ kind: 'int', min }) as const;
 
 export const SCHEMA: readonly KeySpec[] = [
   // --- model ---
-  { key: 'model.variant', type: { kind: 'enum', values: ['swin_t', 'swin_tiny_test'] }, default: 'swin_t', doc: 'named Swin configuration (src/model/variants.ts); the keys below override single fields' },
+  { key: 'model.variant', type: { kind: 'enum', values: ['swin_t', 'swin_tiny_test', 'swin_demo'] }, default: 'swin_t', doc: 'named Swin configuration (src/model/variants.ts); the keys below override single fields' },
   { key: 'model.img_size', type: count(1), default: null, nullable: true, doc: 'input side in pixels (null: the variant\'s)' },
   { key: 'model.patch_size', type: count(1), default: null, nullable: true, doc: 'patch side (the paper uses 2 at 112 px)' },
   { key: 'model.embed_dim', type: count(1), default: null, nullable: true, doc: 'channels of the first stage' },
@@ -59,6 +59,7 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'data.prefetch', type: count(1), default: 4, doc: 'batches decoded ahead of the training step' },
   { key: 'data.workers', type: count(0), default: 1, doc: 'worker threads that decode and augment beside the training step (0: in the main thread)' },
   { key: 'data.synth_size', type: count(0), default: 0, doc: 'if the label file is absent, write a synthetic face dataset of this many images at data.root first (the demo; 0: never)' },
+  { key: 'data.synth_difficulty', type: { kind: 'number', min: 0.01, max: 1 }, default: 1, doc: 'difficulty of that synthetic set in (0, 1] (see mek data synth --difficulty)' },
   { key: 'data.eval_interpolation', type: { kind: 'enum', values: ['bilinear', 'bicubic', 'nearest'] }, default: 'bilinear', doc: 'resize filter for evaluation and prediction' },
 
   // --- augmentation (training only) ---
@@ -135,6 +136,7 @@ export interface DataConfig {
   prefetch: number;
   workers: number;
   synth_size: number;
+  synth_difficulty: number;
   eval_interpolation: 'bilinear' | 'bicubic' | 'nearest';
 }
 

@@ -43,6 +43,8 @@ export interface SynthOptions {
   size?: number;
   /** Side of the square images in pixels. */
   imageSize?: number;
+  /** In (0, 1]: how hard the set is (nuisances, weak and blended expressions); 1 by default. */
+  difficulty?: number;
   /** Replace a different dataset in `out` instead of refusing. */
   force?: boolean;
   /** Called after each image with the number done and the total. */
@@ -63,6 +65,8 @@ interface Manifest {
   seed: number;
   size: number;
   imageSize: number;
+  /** Absent in manifests written before the knob existed: those are difficulty 1. */
+  difficulty?: number;
   classes: string[];
   train: number[];
   test: number[];
@@ -110,7 +114,7 @@ interface PlannedImage {
 }
 
 /** Every image of the dataset, in label-file order; the only consumer of the seed. */
-function planDataset(seed: number, counts: { train: number[]; test: number[] }): PlannedImage[] {
+function planDataset(seed: number, counts: { train: number[]; test: number[] }, difficulty: number): PlannedImage[] {
   const rng = new Rng(seed);
   const labels = (perClass: number[]) => rng.shuffle(perClass.flatMap((n, k) => Array<number>(n).fill(k)));
   const train = labels(counts.train);
@@ -119,7 +123,7 @@ function planDataset(seed: number, counts: { train: number[]; test: number[] }):
     ...train.map((label, i) => ({ label, name: `train_${String(i + 1).padStart(5, '0')}.jpg` })),
     ...test.map((label, i) => ({ label, name: `test_${String(i + 1).padStart(4, '0')}.jpg` })),
   ];
-  return named.map(({ label, name }) => ({ name, spec: sampleFace(rng, label) }));
+  return named.map(({ label, name }) => ({ name, spec: sampleFace(rng, label, difficulty) }));
 }
 
 function alignedName(name: string): string {
@@ -165,8 +169,15 @@ async function readManifest(out: string): Promise<Manifest | null> {
   }
 }
 
-function sameDataset(m: Manifest, seed: number, size: number, imageSize: number): boolean {
-  return m.generator === 'mek data synth' && m.version === GENERATOR_VERSION && m.seed === seed && m.size === size && m.imageSize === imageSize;
+function sameDataset(m: Manifest, seed: number, size: number, imageSize: number, difficulty: number): boolean {
+  return (
+    m.generator === 'mek data synth' &&
+    m.version === GENERATOR_VERSION &&
+    m.seed === seed &&
+    m.size === size &&
+    m.imageSize === imageSize &&
+    (m.difficulty ?? 1) === difficulty
+  );
 }
 
 const SYNTH_IMAGE = /^(train_\d{5}|test_\d{4})_aligned\.jpg$/;
@@ -197,33 +208,36 @@ export async function synthesizeDataset(options: SynthOptions): Promise<SynthRes
   const seed = options.seed ?? SYNTH_DEFAULTS.seed;
   const size = options.size ?? SYNTH_DEFAULTS.size;
   const imageSize = options.imageSize ?? SYNTH_DEFAULTS.imageSize;
+  const difficulty = options.difficulty ?? 1;
+  if (!(difficulty > 0 && difficulty <= 1)) throw new UsageError(`difficulty must be in (0, 1], got ${difficulty}`);
   checkInt('seed', seed, 0, 2 ** 32 - 1);
   checkInt('size', size, MIN_SIZE, 10_000_000);
   checkInt('image size', imageSize, 16, 4096);
 
   if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`${out} exists and is not a folder`);
   const existing = existsSync(out) ? await readManifest(out) : null;
-  if (existing?.complete && sameDataset(existing, seed, size, imageSize)) {
+  if (existing?.complete && sameDataset(existing, seed, size, imageSize, difficulty)) {
     return { train: existing.train, test: existing.test, created: false };
   }
   const occupied = existsSync(out) && (await readdir(out)).length > 0;
   // An interrupted run of the same dataset is simply redone; anything else needs --force.
-  if (occupied && !(existing && sameDataset(existing, seed, size, imageSize)) && !force) {
+  if (occupied && !(existing && sameDataset(existing, seed, size, imageSize, difficulty)) && !force) {
     const older = existing && existing.version !== GENERATOR_VERSION ? `, generator version ${existing.version}` : '';
     const what = existing
-      ? `a different synthetic dataset (seed ${existing.seed}, size ${existing.size}, image size ${existing.imageSize}${older})`
+      ? `a different synthetic dataset (seed ${existing.seed}, size ${existing.size}, image size ${existing.imageSize}, difficulty ${existing.difficulty ?? 1}${older})`
       : 'files that are not a synthetic dataset';
     throw new UsageError(`${out} already holds ${what}; choose another --out or pass --force to replace it`);
   }
 
   const counts = synthCounts(size);
-  const plan = planDataset(seed, counts);
+  const plan = planDataset(seed, counts, difficulty);
   const manifest: Manifest = {
     generator: 'mek data synth',
     version: GENERATOR_VERSION,
     seed,
     size,
     imageSize,
+    difficulty,
     classes: [...RAFDB_CLASS_NAMES],
     ...counts,
     complete: false,

@@ -57,6 +57,25 @@ export const VARIANTS = {
     numClasses: RAFDB_CLASSES,
     embeddingSize: 32,
   },
+  /**
+   * The CPU demo: 56 px with patch 4 gives the same 7x7 attention grid in two stages at a
+   * quarter of the tokens, so a few hundred steps fit in minutes on two cores.
+   */
+  swin_demo: {
+    imgSize: 56,
+    patchSize: 4,
+    inChans: 3,
+    embedDim: 32,
+    depths: [2, 2],
+    numHeads: [2, 4],
+    windowSize: 7,
+    mlpRatio: 4,
+    qkvBias: true,
+    patchNorm: true,
+    dropPathRate: 0.05,
+    numClasses: RAFDB_CLASSES,
+    embeddingSize: 32,
+  },
 } satisfies Record<string, SwinVariant>;
 
 export type VariantName = keyof typeof VARIANTS;

@@ -68,7 +68,7 @@ async function ensureDataset(config: Config, progress: ProgressReporter): Promis
     throw new DataError(`data.synth_size is set but data.label_file (${d.label_file}) is not ${join(d.root, LABEL_FILE)}, where the synthetic set is written`);
   }
   progress.line(`writing a synthetic face dataset (${d.synth_size} images) to ${d.root} (first use)...`);
-  await synthesizeDataset({ out: d.root, seed: config.train.seed, size: d.synth_size, imageSize: 100 });
+  await synthesizeDataset({ out: d.root, seed: config.train.seed, size: d.synth_size, imageSize: 100, difficulty: d.synth_difficulty });
 }
 
 function loadSplits(config: Config): { train: SplitSamples; test: SplitSamples } {

@@ -295,3 +295,38 @@ describe('mek data synth', () => {
     expect(r.stderr).toMatch(/--force/);
   });
 });
+
+describe('difficulty', () => {
+  it('1 is the default set; lower values calm the nuisances and strengthen expressions', () => {
+    const full = sampleFace(new Rng(9), HAPPINESS);
+    expect(sampleFace(new Rng(9), HAPPINESS, 1)).toEqual(full);
+    const easy = sampleFace(new Rng(9), HAPPINESS, 0.2);
+    expect(Math.abs(easy.pose.angle)).toBeLessThanOrEqual(Math.abs(full.pose.angle));
+    expect(easy.background.shapes.length).toBeLessThanOrEqual(full.background.shapes.length);
+    // Over many faces: fewer weak and blended expressions, fewer occlusions.
+    const stats = (d: number) => {
+      const rng = new Rng(4);
+      let weak = 0;
+      let blended = 0;
+      let occluded = 0;
+      for (let i = 0; i < 400; i++) {
+        const f = sampleFace(rng, i % 7, d);
+        if (f.intensity < 0.4) weak++;
+        if (f.blend) blended++;
+        if (f.occlusions.length > 0) occluded++;
+      }
+      return { weak, blended, occluded };
+    };
+    const [hard, soft] = [stats(1), stats(0.2)];
+    expect(soft.weak).toBeLessThan(hard.weak / 2);
+    expect(soft.blended).toBeLessThan(hard.blended / 2);
+    expect(soft.occluded).toBeLessThan(hard.occluded / 2);
+  });
+
+  it('is recorded in synth.json and out of range is a usage error', async () => {
+    const out = dir('easy');
+    await synthesizeDataset({ out, seed: 1, size: SIZE, imageSize: PX, difficulty: 0.5 });
+    expect(JSON.parse(readFileSync(join(out, 'synth.json'), 'utf8')).difficulty).toBe(0.5);
+    await expect(synthesizeDataset({ out: dir('bad'), seed: 1, size: SIZE, imageSize: PX, difficulty: 0 })).rejects.toThrow(UsageError);
+  });
+});

@@ -278,10 +278,11 @@ function sampleIdentity(rng: Rng): Identity {
  * of its own, plus the person's resting offsets, so neither the classes nor the units are
  * cleanly separable.
  */
-function sampleExpression(rng: Rng, label: number): Pick<FaceSpec, 'intensity' | 'blend' | 'expression'> {
-  const intensity = chance(rng, WEAK_FRACTION) ? between(rng, 0.1, 0.4) : between(rng, 0.4, 1.15);
+function sampleExpression(rng: Rng, label: number, d: number): Pick<FaceSpec, 'intensity' | 'blend' | 'expression'> {
+  // Easier sets (d < 1) have fewer weak and blended faces and strong expressions start higher.
+  const intensity = chance(rng, WEAK_FRACTION * d) ? between(rng, 0.1, 0.4) : between(rng, 0.4 + 0.4 * (1 - d), 1.15);
   let blend: FaceSpec['blend'] = null;
-  if (chance(rng, AMBIGUOUS_FRACTION)) {
+  if (chance(rng, AMBIGUOUS_FRACTION * d)) {
     const options = CONFUSABLE[label]!;
     blend = { towards: options[chance(rng, 0.7) ? 0 : 1]!, weight: between(rng, 0.25, 0.5) };
   }
@@ -292,8 +293,8 @@ function sampleExpression(rng: Rng, label: number): Pick<FaceSpec, 'intensity' |
   for (const u of UNITS) {
     // Each unit gets its own factor: one surprised face gapes, the next keeps its mouth shut;
     // a smile may be closed-lipped or a broad grin.
-    const factor = u === 'mouthOpen' && label === 3 ? between(rng, 0, 2.2) : between(rng, 0.55, 1.35);
-    e[u] = intensity * factor * ((1 - w) * own[u] + w * other[u]) + (RESTING_STD[u] ?? 0) * rng.normal();
+    const factor = u === 'mouthOpen' && label === 3 ? between(rng, 0, 2.2) : between(rng, 1 - 0.45 * d, 1 + 0.35 * d);
+    e[u] = intensity * factor * ((1 - w) * own[u] + w * other[u]) + d * (RESTING_STD[u] ?? 0) * rng.normal();
   }
   e.mouthOpen = clamp(e.mouthOpen, 0, 1.4);
   e.eyeOpen = clamp(e.eyeOpen, -0.6, 1);
@@ -304,20 +305,20 @@ function sampleExpression(rng: Rng, label: number): Pick<FaceSpec, 'intensity' |
   return { intensity, blend, expression: e };
 }
 
-function samplePose(rng: Rng): Pose {
+function samplePose(rng: Rng, d: number): Pose {
   return {
-    dx: rng.normal() * 3.5,
-    dy: rng.normal() * 3,
-    scale: between(rng, 0.95, 1.28),
-    angle: clamp(rng.normal() * 8, -22, 22),
+    dx: d * rng.normal() * 3.5,
+    dy: d * rng.normal() * 3,
+    scale: between(rng, 0.95, 0.95 + 0.33 * d),
+    angle: clamp(d * rng.normal() * 8, -22, 22),
     gaze: clamp(rng.normal() * 0.35, -1, 1),
     mirror: chance(rng, 0.5),
   };
 }
 
-function sampleBackground(rng: Rng): Background {
+function sampleBackground(rng: Rng, d: number): Background {
   const shapes: Shape[] = [];
-  const nShapes = rng.int(6);
+  const nShapes = Math.round(rng.int(6) * d);
   for (let i = 0; i < nShapes; i++) {
     shapes.push({
       kind: chance(rng, 0.5) ? 'circle' : 'rect',
@@ -335,14 +336,14 @@ function sampleBackground(rng: Rng): Background {
     to: randomColor(rng),
     direction: between(rng, 0, 2 * Math.PI),
     shapes,
-    stripes: chance(rng, 0.15) ? between(rng, 3, 10) : 0,
+    stripes: chance(rng, 0.15 * d) ? between(rng, 3, 10) : 0,
     stripeAngle: between(rng, 0, 180),
   };
 }
 
-function sampleOcclusions(rng: Rng, identity: Identity): Occlusion[] {
+function sampleOcclusions(rng: Rng, identity: Identity, d: number): Occlusion[] {
   const occlusions: Occlusion[] = [];
-  if (chance(rng, 0.14)) {
+  if (chance(rng, 0.14 * d)) {
     const sunglasses = chance(rng, 0.35);
     occlusions.push({
       kind: 'glasses',
@@ -352,7 +353,7 @@ function sampleOcclusions(rng: Rng, identity: Identity): Occlusion[] {
       round: chance(rng, 0.5),
     });
   }
-  if (chance(rng, 0.07)) {
+  if (chance(rng, 0.07 * d)) {
     // A hand at the chin, the mouth or a cheek.
     occlusions.push({
       kind: 'hand',
@@ -362,7 +363,7 @@ function sampleOcclusions(rng: Rng, identity: Identity): Occlusion[] {
       size: between(rng, 0.8, 1.25),
     });
   }
-  if (chance(rng, 0.1)) {
+  if (chance(rng, 0.1 * d)) {
     occlusions.push({
       kind: 'rect',
       x: between(rng, -30, 30),
@@ -376,27 +377,33 @@ function sampleOcclusions(rng: Rng, identity: Identity): Occlusion[] {
   return occlusions;
 }
 
-function sampleDegradation(rng: Rng): Degradation {
+function sampleDegradation(rng: Rng, d: number): Degradation {
   return {
-    light: chance(rng, 0.6) ? between(rng, 0.05, 0.45) : 0,
+    light: chance(rng, 0.6 * d) ? between(rng, 0.05, 0.45) : 0,
     lightDirection: between(rng, 0, 2 * Math.PI),
-    noise: chance(rng, 0.7) ? between(rng, 1, 14) : 0,
-    blur: chance(rng, 0.45) ? between(rng, 0.35, 1.4) : 0,
-    grayscale: chance(rng, 0.08),
+    noise: chance(rng, 0.7 * d) ? between(rng, 1, 14) : 0,
+    blur: chance(rng, 0.45 * d) ? between(rng, 0.35, 1.4) : 0,
+    grayscale: chance(rng, 0.08 * d),
     noiseSeed: rng.nextUint32(),
   };
 }
 
-/** One face of class `label` (0-based), drawing from `rng` in a fixed order. */
-export function sampleFace(rng: Rng, label: number): FaceSpec {
+/**
+ * One face of class `label` (0-based), drawing from `rng` in a fixed order. `difficulty` in
+ * (0, 1] scales the nuisances (pose, clutter, occlusion, degradation) and the share of weak,
+ * blended and idiosyncratic expressions; 1 is the full set. The draws are the same at every
+ * difficulty, so 1 reproduces the files of earlier versions.
+ */
+export function sampleFace(rng: Rng, label: number, difficulty = 1): FaceSpec {
+  const d = difficulty;
   const identity = sampleIdentity(rng);
   return {
     label,
-    ...sampleExpression(rng, label),
+    ...sampleExpression(rng, label, d),
     identity,
-    pose: samplePose(rng),
-    background: sampleBackground(rng),
-    occlusions: sampleOcclusions(rng, identity),
-    degradation: sampleDegradation(rng),
+    pose: samplePose(rng, d),
+    background: sampleBackground(rng, d),
+    occlusions: sampleOcclusions(rng, identity, d),
+    degradation: sampleDegradation(rng, d),
   };
 }
