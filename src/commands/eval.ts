@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend } from '../backend.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, loadSavedConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { loadSplit } from '../data/labels.ts';
 import { BatchLoader } from '../data/loader.ts';
@@ -32,11 +32,7 @@ interface EvalArgs extends GlobalOptions {
 function evalConfig(args: EvalArgs, saved: Config | undefined): Config {
   const sets = [...args.set];
   if (args.data) sets.push(`data.root=${args.data}`, `data.label_file=${join(args.data, 'list_patition_label.txt')}`);
-  if (args.config || !saved) return loadConfig(args.config, sets);
-  const savedSets = Object.entries(saved).flatMap(([section, values]) =>
-    Object.entries(values as Record<string, unknown>).map(([k, v]) => `${section}.${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`),
-  );
-  return loadConfig(undefined, [...savedSets, ...sets]);
+  return args.config || !saved ? loadConfig(args.config, sets) : loadSavedConfig(saved, sets);
 }
 
 export const evalCommand: MekCommand = {

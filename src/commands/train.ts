@@ -1,9 +1,8 @@
 // `mek train --config F [--set k=v]... [--name N] [--resume PATH]`: one training run.
-import { extname, join } from 'node:path';
 import { selectBackend } from '../backend.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, loadSavedConfig } from '../config/load.ts';
 import { barReporter, lineReporter } from '../train/progress.ts';
-import { runTraining } from '../train/run.ts';
+import { resumePath, runTraining } from '../train/run.ts';
 import { readCheckpointMeta } from '../io/checkpoint.ts';
 import { UsageError } from './errors.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
@@ -55,14 +54,9 @@ export const trainCommand: MekCommand = {
 
 /** The configuration a run was saved with (last.json carries it), with --set applied on top. */
 async function resumedConfig(resume: string, sets: string[]) {
-  const path = extname(resume) === '.json' ? resume : join(resume, 'last.json');
+  const path = resumePath(resume);
   const meta = await readCheckpointMeta(path);
   if (!meta.config) throw new UsageError(`${path}: holds no configuration; pass the run's --config as well`);
-  return loadConfig(undefined, [...configAsSets(meta.config), ...sets]);
+  return loadSavedConfig(meta.config, sets);
 }
 
-function configAsSets(config: object): string[] {
-  return Object.entries(config).flatMap(([section, values]) =>
-    Object.entries(values as Record<string, unknown>).map(([key, value]) => `${section}.${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`),
-  );
-}

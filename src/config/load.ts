@@ -197,6 +197,19 @@ export function suggest(word: string, candidates: readonly string[]): string {
   return best && bestScore <= Math.max(3, tail.length / 2) ? ` (did you mean '${best}'?)` : '';
 }
 
+/**
+ * A configuration saved in a checkpoint or run folder, re-checked against today's schema, with
+ * `sets` applied on top. Keys the schema no longer has are reported like any unknown key.
+ */
+export function loadSavedConfig(saved: object, sets: readonly string[] = []): Config {
+  const savedSets = Object.entries(saved).flatMap(([section, values]) =>
+    Object.entries(values as Record<string, unknown>).map(
+      ([key, value]) => `${section}.${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`,
+    ),
+  );
+  return loadConfig(undefined, [...savedSets, ...sets]);
+}
+
 /** A resolved config as YAML, for the run folder. */
 export function configToYaml(config: Config): string {
   return stringify(config, { lineWidth: 0 });

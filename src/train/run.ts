@@ -92,7 +92,8 @@ function newRunDir(config: Config, configPath?: string): string {
   return dir;
 }
 
-function resumePath(resume: string): string {
+/** `--resume` takes a run folder or its last.json. */
+export function resumePath(resume: string): string {
   return extname(resume) === '.json' ? resume : join(resume, 'last.json');
 }
 

@@ -120,3 +120,25 @@ describe('mek eval / predict on a checkpoint', () => {
     expect(readFileSync(join(root, 'report', 'confusion.png')).length).toBeGreaterThan(1000);
   });
 });
+
+describe('mek train --resume', () => {
+  it('continues a run from its folder with the saved configuration', () => {
+    const sets = [
+      '--set', 'model.variant=swin_demo',
+      '--set', `data.root=${data}`,
+      '--set', `data.label_file=${join(data, 'list_patition_label.txt')}`,
+      '--set', 'data.workers=0',
+      '--set', 'train.batch_size=4',
+      '--set', 'train.eval_every=0',
+      '--set', `train.out_dir=${join(root, 'runs')}`,
+    ];
+    const first = mek('train', ...sets, '--set', 'train.steps=2', '--name', 'resumable');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('done: 2 steps');
+    const more = mek('train', '--resume', join(root, 'runs', 'resumable'), '--set', 'train.steps=4');
+    expect(more.code, more.stderr).toBe(0);
+    expect(more.stdout).toContain('done: 4 steps');
+    const events = readFileSync(join(root, 'runs', 'resumable', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.event === 'train').map((e) => e.step)).toEqual([2, 4]);
+  });
+});
