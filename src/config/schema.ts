@@ -92,7 +92,7 @@ export const SCHEMA: readonly KeySpec[] = [
   // --- training run ---
   { key: 'train.steps', type: count(1), default: 60000, doc: 'optimizer steps' },
   { key: 'train.batch_size', type: count(1), default: 32, doc: 'images per step (the flipped copies come on top)' },
-  { key: 'train.micro_batch', type: count(0), default: 0, doc: 'images per forward/backward chunk, gradients summed (0: whole batch); bounds memory' },
+  { key: 'train.micro_batch', type: count(0), default: 0, doc: 'images per forward/backward chunk, gradients summed (same result); 0: the whole batch, or on wasm the largest chunk that fits its 4 GiB heap' },
   { key: 'train.recompute', type: { kind: 'enum', values: ['auto', 'on', 'off'] }, default: 'auto', doc: 'recompute each block in the backward pass instead of keeping activations (less memory, ~30% more compute); auto: on for large models on wasm' },
   { key: 'train.seed', type: { kind: 'int' }, default: 2048, doc: 'seed of the run\'s random generator' },
   { key: 'train.eval_every', type: count(0), default: 1000, doc: 'evaluate on the test split every N steps (0: only at the end)' },

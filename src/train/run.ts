@@ -97,11 +97,29 @@ export function resumePath(resume: string): string {
   return extname(resume) === '.json' ? resume : join(resume, 'last.json');
 }
 
+/** Floats of one image's first-stage tokens: activation memory scales with it. */
+function firstStageFloats(variant: SwinVariant): number {
+  return (variant.imgSize / variant.patchSize) ** 2 * variant.embedDim;
+}
+
 /** Whether to recompute blocks in the backward pass: needed where wasm's 4 GiB heap is tight. */
 function useRecompute(config: Config, backend: BackendInfo, variant: SwinVariant): boolean {
   if (config.train.recompute !== 'auto') return config.train.recompute === 'on';
-  const tokens = (variant.imgSize / variant.patchSize) ** 2;
-  return backend.name === 'wasm' && tokens * variant.embedDim * config.train.batch_size > 3136 * 96 * 2;
+  return backend.name === 'wasm' && firstStageFloats(variant) * config.train.batch_size > 3136 * 96 * 2;
+}
+
+/**
+ * Images per forward/backward chunk. train.micro_batch when set; on wasm otherwise the largest
+ * chunk whose activations (mirrored copies included) fit 1.5 GiB of the 4 GiB heap, leaving the
+ * rest for weights, AdamW moments, gradients and fragmentation. Measured for Swin-T at 112 px
+ * (RSS, chunks of 1 and 4 images): ~240 MB per image with recomputation, ~1 GB without, i.e.
+ * ~800 and ~3,500 bytes per first-stage float.
+ */
+function microBatchFor(config: Config, backend: BackendInfo, variant: SwinVariant, recompute: boolean): number {
+  if (config.train.micro_batch > 0 || backend.name !== 'wasm') return config.train.micro_batch;
+  const perImage = firstStageFloats(variant) * (recompute ? 800 : 3500) * 2;
+  const fits = Math.max(1, Math.floor(1.5 * 2 ** 30 / perImage));
+  return fits >= config.train.batch_size ? 0 : fits;
 }
 
 export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> {
@@ -154,9 +172,9 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     clipNorm: config.optim.clip_norm,
     rng,
     training: true,
-    microBatch: config.train.micro_batch,
     checkpoint: useRecompute(config, opts.backend, variant),
   };
+  ctx.microBatch = microBatchFor(config, opts.backend, variant, ctx.checkpoint!);
 
   const pool = new PreparePool(config.data.workers);
   const common = {
@@ -239,7 +257,9 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
 
   progress.line(
     `${opts.backend.description}; model ${config.model.variant} ${variant.imgSize}px (${store.trainable().length} tensors); ` +
-      `${train.samples.length} train / ${test.samples.length} test images; run folder ${runDir}`,
+      `${train.samples.length} train / ${test.samples.length} test images; run folder ${runDir}` +
+      (ctx.microBatch ? `; micro-batches of ${ctx.microBatch}` : '') +
+      (ctx.checkpoint ? '; recomputing blocks in backward' : ''),
   );
   let step = resumeFrom ? resumeFrom.meta.step : 0;
   let lastMetrics: Record<string, unknown> = {};
