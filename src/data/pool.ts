@@ -15,6 +15,8 @@ export class PreparePool {
   private readonly load: number[] = [];
   private readonly pending = new Map<number, Pending & { worker: number }>();
   private nextId = 0;
+  /** Set when a worker died: the pool refuses further jobs rather than hand them to it. */
+  private broken: Error | null = null;
 
   constructor(workers: number) {
     for (let i = 0; i < workers; i++) {
@@ -34,6 +36,7 @@ export class PreparePool {
 
   prepare(job: PrepareJob): Promise<Float32Array> {
     if (this.workers.length === 0) return prepareSample(job);
+    if (this.broken) return Promise.reject(this.broken);
     // The least busy worker takes the job.
     let w = 0;
     for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[w]!) w = i;
@@ -57,10 +60,14 @@ export class PreparePool {
   }
 
   private failAll(err: Error): void {
+    this.broken = new Error(`a data worker failed: ${err.message}`);
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
-      p.reject(err);
+      p.reject(this.broken);
     }
+    // Nothing is in flight any more: no worker may keep the process alive.
+    this.load.fill(0);
+    for (const w of this.workers) w.unref();
   }
 
   async close(): Promise<void> {
