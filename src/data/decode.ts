@@ -1,7 +1,9 @@
 // Reading an image file into the pipeline's RgbImage: the RGB channels (alpha dropped,
 // grayscale and CMYK converted to sRGB), the whole image resized to size x size with the named
-// filter, 8-bit. This is PIL's `Image.open(p).convert('RGB').resize((s, s), filter)` in the
-// reference, done with sharp (libvips) off the main thread.
+// filter, 8-bit: the operation of PIL's `Image.open(p).convert('RGB').resize((s, s), filter)`
+// in the reference, done with sharp (libvips) off the main thread. Not bit-equal: libvips'
+// cubic kernel differs from PIL's BICUBIC by up to 25 levels (mean 1.9) on a 100 -> 112 px face
+// (scripts/bench/RESULTS.md, "Data pipeline"); decoded pixels are identical.
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DataError } from './errors.ts';
