@@ -1,17 +1,15 @@
 // Reading an image file into the pipeline's RgbImage: the RGB channels (alpha dropped,
 // grayscale and CMYK converted to sRGB), the whole image resized to size x size with the named
-// filter, 8-bit: the operation of PIL's `Image.open(p).convert('RGB').resize((s, s), filter)`
-// in the reference, done with sharp (libvips) off the main thread. Not bit-equal: libvips'
-// cubic kernel differs from PIL's BICUBIC by up to 25 levels (mean 1.9) on a 100 -> 112 px face
-// (scripts/bench/RESULTS.md, "Data pipeline"); decoded pixels are identical.
+// filter, 8-bit: PIL's `Image.open(p).convert('RGB').resize((s, s), filter)` of the reference.
+// sharp (libvips) decodes; bilinear and bicubic resizing is resize.ts, bit-identical to PIL's
+// (libvips' cubic kernel differs from PIL's BICUBIC by up to 25 levels and was slower here).
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DataError } from './errors.ts';
 import type { RgbImage } from './image.ts';
+import { resizeLikePil } from './resize.ts';
 
 export type Interpolation = 'bicubic' | 'bilinear' | 'nearest';
-
-const KERNELS = { bicubic: 'cubic', bilinear: 'linear', nearest: 'nearest' } as const;
 
 // Images are read once, top to bottom: sequential access lets libvips stream the decode.
 const OPEN: sharp.SharpOptions = { sequentialRead: true };
@@ -34,19 +32,13 @@ export async function decodeImage(path: string, size: number, interpolation: Int
 }
 
 async function decodeBytes(bytes: Buffer, size: number, interpolation: Interpolation): Promise<RgbImage> {
-  const resize: sharp.ResizeOptions = { width: size, height: size, fit: 'fill', kernel: KERNELS[interpolation] };
-  if (isJpeg(bytes)) {
-    // No alpha is possible, so decode, colour conversion and resize run as one pipeline.
-    const out = await sharp(bytes, OPEN).toColourspace('srgb').resize(resize).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    return rgbImage(out.data, out.info);
-  }
-  // sharp resizes an image with alpha premultiplied and drops the alpha only afterwards, which
-  // changes the colours under transparent pixels; the reference drops the alpha first. So other
-  // formats are brought to plain RGB before a separate resize.
+  // Decoding to plain RGB first also drops any alpha before resizing, as the reference's
+  // convert('RGB') does (sharp would otherwise resize premultiplied colours).
   const full = isBmp(bytes) ? decodeBmp(bytes) : await plainRgb(bytes);
   if (full.width === size && full.height === size) return full;
+  if (interpolation !== 'nearest') return resizeLikePil(full, size, size, interpolation);
   const out = await sharp(full.data, { raw: { width: full.width, height: full.height, channels: 3 } })
-    .resize(resize)
+    .resize({ width: size, height: size, fit: 'fill', kernel: 'nearest' })
     .raw()
     .toBuffer({ resolveWithObject: true });
   return rgbImage(out.data, out.info);
@@ -60,10 +52,6 @@ async function plainRgb(bytes: Buffer): Promise<RgbImage> {
 function rgbImage(data: Buffer, info: sharp.OutputInfo): RgbImage {
   if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
   return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-}
-
-function isJpeg(b: Buffer): boolean {
-  return b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 }
 
 function isBmp(b: Buffer): boolean {
