@@ -51,6 +51,8 @@ const { values: args } = parseArgs({
     images: { type: 'string', default: '1500' },
     warmup: { type: 'string', default: '128' },
     prefetch: { type: 'string', default: '4' },
+    // Decoded-image cache (data.cache_mb); with a warm-up of a whole epoch the timed images hit it.
+    'cache-mb': { type: 'string', default: '0' },
     'image-size': { type: 'string', default: '112' },
     data: { type: 'string', default: '' },
     stages: { type: 'string', default: '300' },
@@ -65,6 +67,7 @@ const batchSize = Number(args.batch);
 const imageCount = Number(args.images);
 const warmupImages = Number(args.warmup);
 const prefetch = Number(args.prefetch);
+const cacheMb = Number(args['cache-mb']);
 const imageSize = Number(args['image-size']);
 const stageImages = Number(args.stages);
 const dataDir = resolve(args.data || `/tmp/mek-bench-data-${size}`);
@@ -124,6 +127,7 @@ async function runOne(workers: number): Promise<ThroughputResult> {
     prefetch,
     onBadImage: 'error',
     pool,
+    cacheBytes: (cacheMb * 2 ** 20) / Math.max(1, workers),
   });
   const t0 = performance.now();
   for (let i = 0; i < warmBatches; i++) await loader.nextHost();
@@ -233,7 +237,7 @@ async function stageTimings(): Promise<{ rows: StageRow[]; ops: StageRow[]; tens
     batchBuf.set(floats[i]!, (i % batchSize) * pixels);
   });
   await time('prepare', 'whole prepareSample from the file (read+decode+resize+transform)', (i) =>
-    prepareSample({ path: paths[i]!, size: imageSize, mode: 'train', interpolation: augment.interpolation, augment, seed: 1000 + i }),
+    prepareSample({ path: paths[i]!, size: imageSize, mode: 'train', interpolation: augment.interpolation, augment, seed: 1000 + i, cacheBytes: 0 }),
   );
   const transform = trainTransform(augment, imageSize);
   r = rngs();
@@ -322,7 +326,7 @@ async function main(): Promise<void> {
   for (const w of workerList) {
     const child = spawnSync(
       process.execPath,
-      [runTs, self, '--child', '--workers', String(w), '--size', String(size), '--batch', String(batchSize), '--images', String(imageCount), '--warmup', String(warmupImages), '--prefetch', String(prefetch), '--image-size', String(imageSize), '--data', dataDir],
+      [runTs, self, '--child', '--workers', String(w), '--size', String(size), '--batch', String(batchSize), '--images', String(imageCount), '--warmup', String(warmupImages), '--prefetch', String(prefetch), '--cache-mb', String(cacheMb), '--image-size', String(imageSize), '--data', dataDir],
       { encoding: 'utf8', maxBuffer: 1 << 24 },
     );
     if (child.status !== 0) throw new Error(`child for workers=${w} failed (${child.status}):\n${child.stderr}`);

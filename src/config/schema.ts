@@ -58,6 +58,7 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'data.drop_last', type: bool, default: true, doc: 'drop the last incomplete training batch of an epoch' },
   { key: 'data.prefetch', type: count(1), default: 4, doc: 'batches decoded ahead of the training step' },
   { key: 'data.workers', type: count(0), default: 1, doc: 'worker threads that decode and augment beside the training step (0: in the main thread)' },
+  { key: 'data.cache_mb', type: count(0), default: 1024, doc: 'memory for decoded, resized images, shared by the workers (RAF-DB at 112 px needs ~460); 0: decode every time' },
   { key: 'data.synth_size', type: count(0), default: 0, doc: 'if the label file is absent, write a synthetic face dataset of this many images at data.root first (the demo; 0: never)' },
   { key: 'data.synth_difficulty', type: { kind: 'number', min: 0.01, max: 1 }, default: 1, doc: 'difficulty of that synthetic set in (0, 1] (see mek data synth --difficulty)' },
   { key: 'data.eval_interpolation', type: { kind: 'enum', values: ['bilinear', 'bicubic', 'nearest'] }, default: 'bilinear', doc: 'resize filter for evaluation and prediction' },
@@ -135,6 +136,7 @@ export interface DataConfig {
   drop_last: boolean;
   prefetch: number;
   workers: number;
+  cache_mb: number;
   synth_size: number;
   synth_difficulty: number;
   eval_interpolation: 'bilinear' | 'bicubic' | 'nearest';

@@ -27,6 +27,8 @@ export interface LoaderOptions {
   prefetch: number;
   onBadImage: 'error' | 'skip';
   pool: PreparePool;
+  /** Decoded-image cache of each process preparing samples, in bytes (0: none). */
+  cacheBytes?: number;
 }
 
 /** Where the loader stands; enough to continue the exact same stream after a resume. */
@@ -184,7 +186,15 @@ export class BatchLoader {
     const prepared = await Promise.all(
       picks.map((index, k) =>
         this.opts.pool
-          .prepare({ path: samples[index]!.path, size: imageSize, mode, interpolation, augment, seed: mixSeed(seed, epoch, start + k) })
+          .prepare({
+            path: samples[index]!.path,
+            size: imageSize,
+            mode,
+            interpolation,
+            augment,
+            seed: mixSeed(seed, epoch, start + k),
+            cacheBytes: this.opts.cacheBytes ?? 0,
+          })
           .catch((err: Error) => {
             if (this.opts.onBadImage === 'skip' && err instanceof DataError) {
               this.noteSkip(samples[index]!.path);

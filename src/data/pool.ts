@@ -37,9 +37,9 @@ export class PreparePool {
   prepare(job: PrepareJob): Promise<Float32Array> {
     if (this.workers.length === 0) return prepareSample(job);
     if (this.broken) return Promise.reject(this.broken);
-    // The least busy worker takes the job.
-    let w = 0;
-    for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[w]!) w = i;
+    // Each image always goes to the same worker, so each worker's decode cache holds its own
+    // share of the dataset (a hash spreads the work evenly over the workers).
+    const w = pathHash(job.path) % this.workers.length;
     const id = this.nextId++;
     if (this.load[w] === 0) this.workers[w]!.ref();
     this.load[w]! += 1;
@@ -74,4 +74,11 @@ export class PreparePool {
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
   }
+}
+
+/** FNV-1a of a path: a stable worker assignment. */
+function pathHash(path: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < path.length; i++) h = Math.imul(h ^ path.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
 }

@@ -1,9 +1,12 @@
-// Turning one sample into model input: decode + resize with sharp, then the training or the
-// evaluation transform. Runs in the data workers (and in-process when there are none).
+// Turning one sample into model input: decode + resize (sharp + resize.ts), then the training
+// or the evaluation transform. Runs in the data workers (and in-process when there are none).
+// Decoding and resizing are deterministic, so their result is cached per sample up to a byte
+// budget: after the first epoch only the random transform is left (~1/4 of the cost).
 import type { AugmentConfig } from '../config/schema.ts';
 import { Rng } from '../random.ts';
 import { evalTransform, trainTransform } from './augment/transform.ts';
 import { decodeImage } from './decode.ts';
+import type { RgbImage } from './image.ts';
 
 export interface PrepareJob {
   path: string;
@@ -14,9 +17,11 @@ export interface PrepareJob {
   augment: AugmentConfig;
   /** Seed of this sample's own generator: augmentation does not depend on decode timing. */
   seed: number;
+  /** Bytes this process may spend caching decoded images (0: no cache). */
+  cacheBytes: number;
 }
 
-type Transform = (img: import('./image.ts').RgbImage, rng: Rng) => Float32Array;
+type Transform = (img: RgbImage, rng: Rng) => Float32Array;
 const transforms = new Map<string, Transform>();
 
 function transformFor(job: PrepareJob): Transform {
@@ -29,8 +34,23 @@ function transformFor(job: PrepareJob): Transform {
   return t;
 }
 
+const decoded = new Map<string, RgbImage>();
+let decodedBytes = 0;
+
+/** The decoded, resized image; from the cache when there. Callers get their own copy. */
+async function decodeCached(job: PrepareJob): Promise<RgbImage> {
+  const key = `${job.path}|${job.size}|${job.interpolation}`;
+  const hit = decoded.get(key);
+  if (hit) return { width: hit.width, height: hit.height, data: new Uint8Array(hit.data) };
+  const image = await decodeImage(job.path, job.size, job.interpolation);
+  if (decodedBytes + image.data.byteLength <= job.cacheBytes) {
+    decoded.set(key, { width: image.width, height: image.height, data: new Uint8Array(image.data) });
+    decodedBytes += image.data.byteLength;
+  }
+  return image;
+}
+
 /** HWC float32 of the normalised (and, for training, augmented) image. */
 export async function prepareSample(job: PrepareJob): Promise<Float32Array> {
-  const image = await decodeImage(job.path, job.size, job.interpolation);
-  return transformFor(job)(image, new Rng(job.seed));
+  return transformFor(job)(await decodeCached(job), new Rng(job.seed));
 }

@@ -185,6 +185,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     onBadImage: config.data.on_bad_image,
     pool,
     prefetch: config.data.prefetch,
+    cacheBytes: (config.data.cache_mb * 2 ** 20) / Math.max(1, config.data.workers),
   };
   const start: LoaderPosition = training?.loader ?? { epoch: 0, index: 0 };
   const trainLoader = new BatchLoader(

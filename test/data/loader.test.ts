@@ -163,3 +163,19 @@ describe('batch loader', () => {
 afterAll(async () => {
   await inProcess.close();
 });
+
+describe('decoded-image cache', () => {
+  it('gives the same batches with and without it, in-process and across workers', async () => {
+    const pool = new PreparePool(2);
+    const plain = new BatchLoader(options());
+    const cached = new BatchLoader(options({ cacheBytes: 1 << 20 }));
+    const workers = new BatchLoader(options({ cacheBytes: 1 << 20, pool }));
+    // Two epochs: the second is served from the caches.
+    for (let i = 0; i < 6; i++) {
+      const a = (await plain.nextHost())!;
+      expect((await cached.nextHost())!.images).toEqual(a.images);
+      expect((await workers.nextHost())!.images).toEqual(a.images);
+    }
+    await pool.close();
+  });
+});
