@@ -73,7 +73,8 @@ export async function runCli(
 
   try {
     await program.parseAsync();
-    return EXIT_OK;
+    // A command that ended on purpose with a code of its own (mek train stopped by Ctrl-C: 130).
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK;
   } catch (err) {
     out.stderr(formatError(err, debug) + '\n');
     return exitCodeFor(err);

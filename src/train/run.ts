@@ -269,6 +269,10 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   let samplesSinceLog = 0;
   try {
     while (step < config.train.steps) {
+      // A step runs synchronously and prefetched batches resolve as microtasks, so without this
+      // the event loop would never turn: no Ctrl-C handler, no decode completions, no worker
+      // messages until the run ends.
+      await new Promise((resolve) => setImmediate(resolve));
       if (opts.stopRequested()) {
         interrupted = true;
         break;

@@ -142,3 +142,41 @@ describe('mek train --resume', () => {
     expect(events.filter((e) => e.event === 'train').map((e) => e.step)).toEqual([2, 4]);
   });
 });
+
+describe('Ctrl-C during mek train', () => {
+  it('finishes the step, saves last.json and exits 130', async () => {
+    const { spawn } = await import('node:child_process');
+    const out = join(root, 'interrupted');
+    const child = spawn(process.execPath, [
+      'bin/mek.js', 'train',
+      '--set', 'model.variant=swin_demo',
+      '--set', `data.root=${data}`,
+      '--set', `data.label_file=${join(data, 'list_patition_label.txt')}`,
+      '--set', 'data.workers=0',
+      '--set', 'train.batch_size=4',
+      '--set', 'train.steps=100000',
+      '--set', 'train.eval_every=0',
+      '--set', 'train.log_every=1',
+      '--set', `train.out_dir=${out}`,
+      '--name', 'run',
+    ]);
+    let stdout = '';
+    let sent = false;
+    child.stdout.on('data', (d) => {
+      stdout += String(d);
+      // One Ctrl-C: a second one quits at once, without saving.
+      if (!sent && /step 2\/100000/.test(stdout)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stdout + stderr).toBe(130);
+    expect(stdout).toMatch(/interrupted at step \d+: saved .*last\.json; continue with --resume/);
+    const meta = JSON.parse(readFileSync(join(out, 'run', 'last.json'), 'utf8'));
+    expect(meta.step).toBeGreaterThanOrEqual(2);
+    expect(meta.step).toBeLessThan(100000);
+  });
+});
