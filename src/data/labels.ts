@@ -203,6 +203,27 @@ function splitLine(text: string): { name: string; labelText: string } | null {
   return m ? { name: m[1]!, labelText: m[2]! } : null;
 }
 
+/**
+ * Each "name label" entry of a label file with its "file:line", skipping blank and `#` lines;
+ * a line without two fields is reported as malformed (`expected` says what was wanted).
+ */
+function forEachEntry(
+  lines: string[],
+  file: string,
+  expected: string,
+  problems: DataProblem[],
+  visit: (fields: { name: string; labelText: string }, where: string) => void,
+): void {
+  lines.forEach((raw, i) => {
+    const text = raw.trim();
+    if (text === '' || text.startsWith('#')) return;
+    const where = `${file}:${i + 1}`;
+    const fields = splitLine(text);
+    if (!fields) problems.push({ kind: 'malformed', message: `${where}: expected ${expected}, got '${text}'` });
+    else visit(fields, where);
+  });
+}
+
 /** The label as an integer in [first, first + K), or the problem with it. */
 function parseLabel(text: string, first: number, classes: number, where: string): number | DataProblem {
   if (!/^[+-]?\d+$/.test(text)) return { kind: 'malformed', message: `${where}: label '${text}' is not an integer` };
@@ -225,15 +246,7 @@ function listRafdb(cfg: DataConfig, which: readonly SplitName[], problems: DataP
   const samples = new Map<SplitName, Sample[]>(which.map((w) => [w, []]));
   const prefixes = new Set<string>();
   const K = cfg.classes.length;
-  lines.forEach((raw, i) => {
-    const text = raw.trim();
-    if (text === '' || text.startsWith('#')) return;
-    const where = `${file}:${i + 1}`;
-    const fields = splitLine(text);
-    if (!fields) {
-      problems.push({ kind: 'malformed', message: `${where}: expected '<name> <label>' (like 'train_00001.jpg 5'), got '${text}'` });
-      return;
-    }
+  forEachEntry(lines, file, "'<name> <label>' (like 'train_00001.jpg 5')", problems, (fields, where) => {
     const cut = fields.name.indexOf('_');
     if (cut <= 0) {
       problems.push({ kind: 'malformed', message: `${where}: name '${fields.name}' has no split prefix (expected <split>_<id>.jpg)` });
@@ -263,15 +276,7 @@ function listFile(cfg: DataConfig, which: SplitName, problems: DataProblem[]): L
   const lines = readLines(file, key, problems);
   if (!lines) return null;
   const samples: Sample[] = [];
-  lines.forEach((raw, i) => {
-    const text = raw.trim();
-    if (text === '' || text.startsWith('#')) return;
-    const where = `${file}:${i + 1}`;
-    const fields = splitLine(text);
-    if (!fields) {
-      problems.push({ kind: 'malformed', message: `${where}: expected '<relative/path> <label>' (0-based label), got '${text}'` });
-      return;
-    }
+  forEachEntry(lines, file, "'<relative/path> <label>' (0-based label)", problems, (fields, where) => {
     const label = parseLabel(fields.labelText, 0, cfg.classes.length, where);
     if (typeof label !== 'number') problems.push(label);
     else samples.push({ path: fields.name, label, origin: where });
