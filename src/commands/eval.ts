@@ -86,7 +86,6 @@ export const evalCommand: MekCommand = {
       );
       const { metrics } = await evaluate(store.params, consts, loader, {
         numClasses: meta.classes.length,
-        chunk: Math.min(config.eval.batch_size, 16),
         flipTta: args.tta === 'flip',
       });
       const json = { checkpoint: path, step: meta.step, split: args.split, tta: args.tta, ...reportJson(metrics, meta.classes) };

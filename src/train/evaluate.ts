@@ -7,10 +7,16 @@ import { ferInference } from '../model/fer.ts';
 import type { Params } from '../model/params.ts';
 import type { SwinConstants } from '../model/swin.ts';
 
+/**
+ * Images per inference forward: per-layer tidying keeps memory to one block's intermediates of
+ * this many images, ~0.8 GB for Swin-T at 112 px, well inside wasm's 4 GiB heap.
+ */
+export const EVAL_CHUNK = 16;
+
 export interface EvaluateOptions {
   numClasses: number;
-  /** Images per forward pass (bounds memory). */
-  chunk: number;
+  /** Images per forward pass (bounds memory); EVAL_CHUNK by default. */
+  chunk?: number;
   /** Average the logits of each image and its mirror (test-time augmentation). */
   flipTta?: boolean;
   /** Called after each batch with the images done so far. */
@@ -33,10 +39,10 @@ export async function evaluate(params: Params, consts: SwinConstants, loader: Ba
     if (!batch) break;
     if (batch.size > 0) {
       const logits = tf.tidy(() => {
-        const out = ferInference(params, batch.images, consts, opts.chunk);
+        const out = ferInference(params, batch.images, consts, opts.chunk ?? EVAL_CHUNK);
         out.cams.dispose();
         if (!opts.flipTta) return out.logits;
-        const mirrored = ferInference(params, tf.reverse(batch.images, 2), consts, opts.chunk);
+        const mirrored = ferInference(params, tf.reverse(batch.images, 2), consts, opts.chunk ?? EVAL_CHUNK);
         mirrored.cams.dispose();
         return tf.div(tf.add(out.logits, mirrored.logits), 2);
       });

@@ -234,7 +234,6 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     progress.evalStart(test.samples.length);
     const result = await evaluate(store.params, consts, evalLoader(), {
       numClasses: classes.length,
-      chunk: Math.max(1, config.train.micro_batch || config.eval.batch_size),
       onBatch: (done) => progress.evalProgress(done),
     });
     progress.evalEnd();
