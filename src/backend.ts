@@ -160,7 +160,7 @@ export async function selectBackend(choice: BackendChoice = 'auto'): Promise<Bac
   throw new BackendError('no TensorFlow.js backend could be loaded (tried tensorflow, wasm, cpu)');
 }
 
-/** Availability of every backend, for `mek doctor`. Leaves `keep` (or cpu) active afterwards. */
+/** Availability of every backend, for `mek doctor`; the backend active before stays active. */
 export async function probeBackends(): Promise<Record<BackendName, LoadResult>> {
   const before = tf.getBackend();
   const out = {} as Record<BackendName, LoadResult>;
