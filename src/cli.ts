@@ -5,6 +5,8 @@ import { configCommand } from './commands/config.ts';
 import { dataCommand } from './commands/data.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { evalCommand } from './commands/eval.ts';
+import { exportCommand } from './commands/export.ts';
+import { importCommand } from './commands/import.ts';
 import { predictCommand } from './commands/predict.ts';
 import { trainCommand } from './commands/train.ts';
 import { runCli, type MekCommand } from './commands/program.ts';
@@ -17,6 +19,8 @@ const commands: MekCommand[] = [
   trainCommand,
   evalCommand,
   predictCommand,
+  importCommand,
+  exportCommand,
 ];
 
 process.exitCode = await runCli(hideBin(process.argv), commands);

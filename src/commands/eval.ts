@@ -10,7 +10,7 @@ import { PreparePool } from '../data/pool.ts';
 import { confusionPng, perClassBarsPng } from '../eval/plots.ts';
 import { reportJson, reportText } from '../eval/report.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { loadModelFromCheckpoint, readCheckpointMeta } from '../io/checkpoint.ts';
+import { loadModel, printNotes } from '../io/import/load-model.ts';
 import { SwinConstants } from '../model/swin.ts';
 import { evaluate } from '../train/evaluate.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
@@ -28,11 +28,11 @@ interface EvalArgs extends GlobalOptions {
   tta: 'none' | 'flip';
 }
 
-/** The data settings: the checkpoint's own config, else --config, then --set / --data on top. */
-function evalConfig(args: EvalArgs, saved: Config | undefined): Config {
+/** --set and --data as config overrides. */
+function evalSets(args: EvalArgs): string[] {
   const sets = [...args.set];
   if (args.data) sets.push(`data.root=${args.data}`, `data.label_file=${join(args.data, 'list_patition_label.txt')}`);
-  return args.config || !saved ? loadConfig(args.config, sets) : loadSavedConfig(saved, sets);
+  return sets;
 }
 
 export const evalCommand: MekCommand = {
@@ -40,8 +40,8 @@ export const evalCommand: MekCommand = {
   describe: 'Evaluate a checkpoint: overall, mean-class and per-class accuracy, confusion matrix',
   builder: (y) =>
     y
-      .option('ckpt', { type: 'string', demandOption: true, describe: 'checkpoint JSON; a bare best.json / last.json means the latest run\'s' })
-      .option('config', { type: 'string', describe: 'take the data settings from this config instead of the checkpoint\'s' })
+      .option('ckpt', { type: 'string', demandOption: true, describe: 'checkpoint: our .json (a bare best.json / last.json means the latest run\'s), a PyTorch .pt/.pth or .safetensors' })
+      .option('config', { type: 'string', describe: 'take the data settings (and, for a PyTorch file, the architecture and class names) from this config' })
       .option('set', { type: 'string', array: true, default: [], describe: 'override a config key (data.*, eval.batch_size)' })
       .option('data', { type: 'string', describe: 'dataset root in RAF-DB layout (sets data.root and data.label_file)' })
       .option('split', { choices: ['train', 'test'] as const, default: 'test' as const })
@@ -52,16 +52,22 @@ export const evalCommand: MekCommand = {
   handler: async (argv) => {
     const args = argv as unknown as EvalArgs;
     const { path, inferred } = resolveCheckpointPath(args.ckpt);
-    const meta = await readCheckpointMeta(path);
-    const config = evalConfig(args, meta.config);
+    const sets = evalSets(args);
+    const explicit = args.config ? loadConfig(args.config, sets) : undefined;
+    const backend = await selectBackend(args.backend);
+    const model = await loadModel(path, { purpose: 'use', config: explicit });
+    const { store, classes: modelClasses, preprocessing } = model;
+    // The data settings: --config, else the checkpoint's own config, else the defaults.
+    const config: Config = explicit ?? (model.savedConfig ? loadSavedConfig(model.savedConfig, sets) : loadConfig(undefined, sets));
+    const meta = { classes: modelClasses, preprocessing, step: model.step };
     if (config.data.classes.length !== meta.classes.length) {
+      store.dispose();
       throw new UsageError(`${path}: the checkpoint has ${meta.classes.length} classes, the data config ${config.data.classes.length}`);
     }
-    const backend = await selectBackend(args.backend);
     process.stderr.write(`${backend.description}; checkpoint ${path}${inferred ? ' (latest run)' : ''}, step ${meta.step}\n`);
+    printNotes(model);
     const split = loadSplit(config.data, args.split, { checkImages: config.data.on_bad_image === 'error' });
-    const { store } = await loadModelFromCheckpoint(path);
-    const consts = new SwinConstants(meta.architecture);
+    const consts = new SwinConstants(model.architecture);
     const pool = new PreparePool(config.data.workers);
     try {
       const loader = new BatchLoader(

@@ -7,7 +7,8 @@ import { selectBackend } from '../backend.ts';
 import { createNormalizer } from '../data/augment/normalize.ts';
 import { decodeImage } from '../data/decode.ts';
 import { camGridPng } from '../eval/plots.ts';
-import { loadModelFromCheckpoint } from '../io/checkpoint.ts';
+import { loadConfig } from '../config/load.ts';
+import { loadModel, printNotes } from '../io/import/load-model.ts';
 import { ferInference } from '../model/fer.ts';
 import { SwinConstants } from '../model/swin.ts';
 import { camGridSize } from '../model/variants.ts';
@@ -16,6 +17,8 @@ import type { GlobalOptions, MekCommand } from './program.ts';
 
 interface PredictArgs extends GlobalOptions {
   ckpt: string;
+  config?: string;
+  set: string[];
   images: string[];
   json: boolean;
   cams: boolean;
@@ -36,17 +39,23 @@ export const predictCommand: MekCommand = {
   builder: (y) =>
     y
       .positional('images', { type: 'string', array: true, describe: 'image files (any format sharp reads)' })
-      .option('ckpt', { type: 'string', demandOption: true, describe: 'checkpoint JSON (a bare best.json means the latest run\'s)' })
+      .option('ckpt', { type: 'string', demandOption: true, describe: 'checkpoint: our .json (a bare best.json means the latest run\'s), a PyTorch .pt/.pth or .safetensors' })
+      .option('config', { type: 'string', describe: 'for a PyTorch file: the architecture, class names and preprocessing to hold it to' })
+      .option('set', { type: 'string', array: true, default: [], describe: 'override a key of --config' })
       .option('json', { type: 'boolean', default: false, describe: 'stdout is exactly one JSON array, one object per image' })
       .option('cams', { type: 'boolean', default: false, describe: 'include the class attention maps (class x row x col)' })
       .option('cam-out', { type: 'string', describe: 'write a heat-map overlay per image to this folder' })
-      .example('$0 predict --ckpt best.json face1.jpg face2.jpg', ''),
+      .example('$0 predict --ckpt best.json face1.jpg face2.jpg', '')
+      .example('$0 predict --ckpt checkpoint_step_50000.pt --cam-out cams face.jpg', 'a checkpoint of the PyTorch release'),
   handler: async (argv) => {
     const args = argv as unknown as PredictArgs;
     const { path, inferred } = resolveCheckpointPath(args.ckpt);
+    const config = args.config ? loadConfig(args.config, args.set) : undefined;
     const backend = await selectBackend(args.backend);
-    const { store, meta } = await loadModelFromCheckpoint(path);
+    const meta = await loadModel(path, { purpose: 'use', config });
+    const { store } = meta;
     process.stderr.write(`${backend.description}; checkpoint ${path}${inferred ? ' (latest run)' : ''}\n`);
+    printNotes(meta);
     const consts = new SwinConstants(meta.architecture);
     const { imageSize, mean, std, interpolation } = meta.preprocessing;
     const normalize = createNormalizer(mean, std);

@@ -41,7 +41,8 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'model.qkv_bias', type: bool, default: null, nullable: true, doc: 'bias on the qkv projection' },
   { key: 'model.patch_norm', type: bool, default: null, nullable: true, doc: 'LayerNorm after the patch embedding' },
   { key: 'model.drop_path_rate', type: { kind: 'number', min: 0, max: 1 }, default: null, nullable: true, doc: 'stochastic depth of the last block (linear from 0)' },
-  { key: 'model.init', type: str, default: '', doc: 'initial weights: our checkpoint .json or a PyTorch .pt/.pth/.safetensors; empty: random init' },
+  { key: 'model.init', type: str, default: '', doc: 'initial weights: our checkpoint .json, a PyTorch .pt/.pth (e.g. the release\'s start_0.pt) or .safetensors; empty: random init' },
+  { key: 'model.init_optional', type: bool, default: false, doc: 'a missing model.init file: false stops with an error, true warns and starts from random weights' },
 
   // --- data ---
   { key: 'data.format', type: { kind: 'enum', values: ['rafdb', 'list', 'folder'] }, default: 'rafdb', doc: 'rafdb: one label file, split = name prefix, 1-based labels; list: one "path label" file per split, 0-based; folder: root/<split>/<class>/*' },
@@ -119,6 +120,7 @@ export interface ModelConfig {
   patch_norm: boolean | null;
   drop_path_rate: number | null;
   init: string;
+  init_optional: boolean;
 }
 
 export interface DataConfig {

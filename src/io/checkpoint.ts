@@ -305,12 +305,6 @@ export async function readCheckpoint(jsonPath: string): Promise<Checkpoint> {
   };
 }
 
-/** The model a checkpoint holds, as a ParamStore of its architecture. */
-export async function loadModelFromCheckpoint(jsonPath: string): Promise<{ store: ParamStore; meta: CheckpointMeta }> {
-  const { meta, values } = await readCheckpoint(jsonPath);
-  return { store: ParamStore.fromValues(meta.architecture, values), meta };
-}
-
 /** Reads and checks a checkpoint's JSON alone (manifests included), without its binaries. */
 export async function readCheckpointMeta(jsonPath: string): Promise<CheckpointMeta> {
   let text: string;

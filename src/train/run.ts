@@ -16,6 +16,7 @@ import type { Metrics } from '../eval/metrics.ts';
 import { confusionPng, curvesPng } from '../eval/plots.ts';
 import { readCheckpoint, saveCheckpoint, type SaveOptions } from '../io/checkpoint.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { loadModel } from '../io/import/load-model.ts';
 import { balanceWeights } from '../mek/balance.ts';
 import { ParamStore } from '../model/params.ts';
 import { SwinConstants } from '../model/swin.ts';
@@ -145,7 +146,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   const store = resumeFrom
     ? ParamStore.fromValues(variant, resumeFrom.values)
     : config.model.init
-      ? await initialWeights(config.model.init, variant)
+      ? await initialWeights(config, progress, rng)
       : ParamStore.init(variant, rng);
   const consts = new SwinConstants(variant);
   const optimizer = new AdamW(store.trainable(), {
@@ -338,12 +339,18 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   return { runDir, step, interrupted, best };
 }
 
-/** model.init: weights from one of our checkpoints (PyTorch files arrive with the import work). */
-async function initialWeights(path: string, variant: SwinVariant): Promise<ParamStore> {
-  const ckpt = await readCheckpoint(path);
-  const theirs = JSON.stringify(ckpt.meta.architecture);
-  if (theirs !== JSON.stringify(variant)) {
-    throw new DataError(`model.init ${path}: its architecture ${theirs} differs from the config's ${JSON.stringify(variant)}`);
+/**
+ * model.init: a start point from our checkpoint JSON, a PyTorch .pt/.pth (the release's
+ * start_0.pt backbone, a training checkpoint) or .safetensors, held to the config's
+ * architecture; what was translated or initialised fresh is printed.
+ */
+async function initialWeights(config: Config, progress: ProgressReporter, rng: Rng): Promise<ParamStore> {
+  if (config.model.init_optional && !existsSync(config.model.init)) {
+    progress.line(`model.init ${config.model.init} not found: starting from random weights (model.init_optional is true; expect lower accuracy than from the pretrained file)`);
+    return ParamStore.init(variantFromConfig(config), rng);
   }
-  return ParamStore.fromValues(variant, ckpt.values);
+  const model = await loadModel(config.model.init, { purpose: 'init', config });
+  progress.line(`model.init: ${config.model.init}`);
+  for (const note of model.notes) progress.line(`  ${note}`);
+  return model.store;
 }

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend.ts';
@@ -118,6 +119,48 @@ describe('mek eval / predict on a checkpoint', () => {
     expect(report.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(report.perClass.reduce((a: number, c: { support: number }) => a + c.support, 0));
     expect(report.overall).toBeGreaterThanOrEqual(0);
     expect(readFileSync(join(root, 'report', 'confusion.png')).length).toBeGreaterThan(1000);
+  });
+});
+
+describe('PyTorch checkpoints from the command line: import, predict, eval, export', () => {
+  const torchFixture = (name: string) => fileURLToPath(new URL(`../fixtures/torch/${name}`, import.meta.url));
+
+  it('predict on a release checkpoint (.pt, DDP prefix) equals predict on its import, and export round-trips', () => {
+    const direct = mek('predict', '--ckpt', torchFixture('micro_model_module.pt'), '--json', image());
+    expect(direct.code, direct.stderr).toBe(0);
+    expect(direct.stderr).toMatch(/note: removed the DistributedDataParallel prefix 'module\.'/);
+    const imported = join(root, 'imported', 'micro.json');
+    const imp = mek('import', '--from', torchFixture('micro_model_module.pt'), '--out', imported);
+    expect(imp.code, imp.stderr).toBe(0);
+    expect(imp.stdout).toMatch(/wrote .*micro\.json: Swin 28 px, patch 2, embed 8, depths \[2, 2\], 7 classes/);
+    const viaJson = mek('predict', '--ckpt', imported, '--json', image());
+    expect(JSON.parse(viaJson.stdout)[0].logits).toEqual(JSON.parse(direct.stdout)[0].logits);
+
+    const exported = join(root, 'exported.pt');
+    const exp = mek('export', '--ckpt', imported, '--out', exported);
+    expect(exp.code, exp.stderr).toBe(0);
+    const viaExport = mek('predict', '--ckpt', exported, '--json', image());
+    expect(JSON.parse(viaExport.stdout)[0].logits).toEqual(JSON.parse(direct.stdout)[0].logits);
+  });
+
+  it('eval on a .pt with the default data settings: RAF-DB class names, a full report', () => {
+    const r = mek('eval', '--ckpt', torchFixture('micro_model.pt'), '--json', '--set', `data.root=${data}`, '--set', `data.label_file=${join(data, 'list_patition_label.txt')}`);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).perClass.map((c: { name: string }) => c.name)[0]).toBe('Surprise');
+  });
+
+  it('unusable files are one line and exit 2', () => {
+    expectOneLineUsageError(mek('predict', '--ckpt', torchFixture('args.pt'), image()), /args\.pt: its pickle names argparse\.Namespace/);
+    expectOneLineUsageError(mek('import', '--from', torchFixture('legacy.pt'), '--out', join(root, 'x.json')), /legacy \(pre-1\.6\) torch\.save format/);
+    expectOneLineUsageError(mek('predict', '--ckpt', torchFixture('micro_backbone.pt'), image()), /holds a backbone only/);
+    expectOneLineUsageError(
+      mek('predict', '--ckpt', torchFixture('micro_model.pt'), '--config', 'configs/demo.yaml', image()),
+      /micro_model\.pt: was built with model\.patch_size 2 \(config 4\).* would fit/,
+    );
+    const cut = join(root, 'cut.pt');
+    writeFileSync(cut, readFileSync(torchFixture('micro_model.pt')).subarray(0, 5000));
+    expectOneLineUsageError(mek('predict', '--ckpt', cut, image()), /cut\.pt: .*truncated/);
+    expectOneLineUsageError(mek('export', '--ckpt', torchFixture('micro_model.pt'), '--out', join(root, 'x.onnx')), /--out .*x\.onnx: the file name must end in \.pt, \.pth, \.safetensors/);
   });
 });
 

@@ -12,7 +12,6 @@ import { defaultConfig } from '../../src/config/load.ts';
 import { RAFDB_CLASS_NAMES } from '../../src/config/schema.ts';
 import {
   CheckpointError,
-  loadModelFromCheckpoint,
   readCheckpoint,
   saveCheckpoint,
   type CheckpointMeta,
@@ -23,6 +22,7 @@ import { ParamStore } from '../../src/model/params.ts';
 import { VARIANTS } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
 import { AdamW } from '../../src/train/adamw.ts';
+import { loadModel } from '../../src/io/import/load-model.ts';
 
 // A full disk, on demand: the file whose path matches gets half its bytes, then ENOSPC.
 const fault = vi.hoisted(() => ({ failWrite: null as null | ((path: string) => boolean) }));
@@ -166,7 +166,7 @@ describe('checkpoint round trip', () => {
     expect(text).toContain('"shape": [16, 3, 2, 2]');
     expect(text).toContain('"mean": [0.5, 0.5, 0.5]');
 
-    const loaded = await loadModelFromCheckpoint(path);
+    const loaded = await loadModel(path, { purpose: 'use' });
     expect(loaded.store.variant).toEqual(variant);
     expectBitIdentical(await loaded.store.values(), want);
     loaded.store.dispose();
@@ -220,7 +220,7 @@ describe('checkpoint round trip', () => {
     expect(ckpt.meta.training!.resume).toEqual({ best: { step: 1, accuracy: 0.3 } });
 
     // A fresh model and optimizer from the checkpoint take the same next step as the originals.
-    const { store: resumed } = await loadModelFromCheckpoint(path);
+    const { store: resumed } = await loadModel(path, { purpose: 'use' });
     const opt2 = new AdamW(resumed.trainable(), { weightDecay: 0.05 });
     opt2.loadState(ckpt.optimizer!);
     const got = await opt2.state();

@@ -91,6 +91,45 @@ describe('training run', () => {
     expect(b.meta.training!.loader).toEqual(a.meta.training!.loader);
   });
 
+  it('model.init starts from a PyTorch backbone (the release\'s start_0.pt layout) and says what it did', async () => {
+    const fixtures = new URL('../fixtures/torch/', import.meta.url).pathname;
+    const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8'));
+    const micro = [
+      'model.img_size=28', 'model.patch_size=2', 'model.embed_dim=8', 'model.depths=[2,2]', 'model.num_heads=[1,2]', 'model.window_size=7',
+      'train.steps=1', 'train.batch_size=2', 'train.eval_every=0', 'optim.lr=0', 'schedule.warmup_lr=0', 'schedule.min_lr=0',
+    ];
+    const lines: string[] = [];
+    const summary = await runTraining({
+      config: config('init', [...micro, `model.init=${join(fixtures, 'micro_backbone.pt')}`]),
+      backend,
+      progress: lineReporter((l) => lines.push(l)),
+      stopRequested: () => false,
+    });
+    expect(lines.join('\n')).toMatch(/model\.init: .*micro_backbone\.pt/);
+    expect(lines.join('\n')).toMatch(/no FER head in the file \(norm\.weight, norm\.bias, head\.weight, head\.bias\): initialised fresh/);
+    // lr 0: the one step leaves the weights as loaded.
+    const last = await readCheckpoint(join(summary.runDir, 'last.json'));
+    for (const [name, t] of Object.entries<any>(expected.micro.params)) {
+      if (!name.startsWith('encoder.')) continue;
+      const bytes = Buffer.from(t.b64, 'base64');
+      expect(Array.from(last.values.get(name)!), name).toEqual(Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)));
+    }
+
+    const absent = join(root, 'absent_start_0.pt');
+    await expect(runTraining({ config: config('init-missing', [...micro, `model.init=${absent}`]), backend, progress: quiet, stopRequested: () => false })).rejects.toThrow(
+      /absent_start_0\.pt: no such file/,
+    );
+    const optional: string[] = [];
+    const fallback = await runTraining({
+      config: config('init-optional', [...micro, `model.init=${absent}`, 'model.init_optional=true']),
+      backend,
+      progress: lineReporter((l) => optional.push(l)),
+      stopRequested: () => false,
+    });
+    expect(fallback.step).toBe(1);
+    expect(optional.join('\n')).toMatch(/absent_start_0\.pt not found: starting from random weights/);
+  });
+
   it('a missing dataset is one line naming the label file and where the images go', async () => {
     const c = config('missing', [`data.label_file=${join(root, 'nope', 'list_patition_label.txt')}`, `data.root=${join(root, 'nope')}`]);
     await expect(runTraining({ config: c, backend, progress: quiet, stopRequested: () => false })).rejects.toThrow(

@@ -1,0 +1,91 @@
+// The torch.save reader on hand-made archives: what a hostile or damaged file can claim
+// (a global that would run code, a storage shorter than its tensors) is refused by name;
+// what the writer produces reads back exactly, records 64-byte aligned as torch.save does.
+import { describe, expect, it } from 'vitest';
+import { pickleStateDict } from '../../../src/io/torch/pickle-writer.ts';
+import { readTorchArchive, writeTorchStateDict } from '../../../src/io/torch/torch-file.ts';
+import { PickleFormatError, PickleRefusedError, unpickleTorch } from '../../../src/io/torch/unpickle.ts';
+import { readZip, writeZip } from '../../../src/io/torch/zip.ts';
+
+const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
+
+/** PROTO 2, GLOBAL module\nname\n, ... STOP. */
+function pickleCalling(module: string, name: string, arg: string): Uint8Array {
+  return Uint8Array.from([
+    0x80, 2,
+    0x63, ...ascii(`${module}\n${name}\n`), // GLOBAL
+    0x58, arg.length, 0, 0, 0, ...ascii(arg), // BINUNICODE
+    0x85, // TUPLE1
+    0x52, // REDUCE
+    0x2e, // STOP
+  ]);
+}
+
+describe('unpickling with an allow-list', () => {
+  it('refuses os.system by name and runs nothing', () => {
+    expect(() => unpickleTorch(pickleCalling('os', 'system', 'touch /tmp/mek-pwned'))).toThrow(PickleRefusedError);
+    expect(() => unpickleTorch(pickleCalling('os', 'system', 'x'))).toThrow(/its pickle names os\.system, which is not on mek's allow-list/);
+    expect(() => unpickleTorch(pickleCalling('builtins', 'eval', '1'))).toThrow(/builtins\.eval/);
+  });
+
+  it('refuses an allowed name used as a class', () => {
+    // MARK, INST collections OrderedDict: instantiates a "class" from the allow-list.
+    const inst = Uint8Array.from([0x80, 2, 0x28, 0x69, ...ascii('collections\nOrderedDict\n'), 0x2e]);
+    expect(() => unpickleTorch(inst)).toThrow(/collections\.OrderedDict used as a class/);
+  });
+
+  it('reports a truncated or malformed pickle as such', () => {
+    const whole = pickleStateDict('state_dict_model', [['w', { shape: [2], dtype: 'float32', storageKey: '0' }]]);
+    expect(() => unpickleTorch(whole.subarray(0, whole.length - 5))).toThrow(PickleFormatError);
+  });
+});
+
+describe('torch.save archives', () => {
+  const entries = [
+    ['a.weight', { shape: [2, 3], dtype: 'float32' as const, values: [1, 2, 3, 4, 5, 6.5] }],
+    ['a.index', { shape: [2], dtype: 'int64' as const, values: [7, 3_000_000_000] }],
+    ['n', { shape: [], dtype: 'int64' as const, values: [0] }],
+  ] as const;
+
+  it('written state dicts read back exactly, every record 64-byte aligned', () => {
+    const bytes = writeTorchStateDict('state_dict_model', entries.map(([n, t]) => [n, { ...t, shape: [...t.shape] }]));
+    const archive = readTorchArchive(bytes);
+    const dict = (archive.root as Map<string, Map<string, any>>).get('state_dict_model')!;
+    expect([...dict.keys()]).toEqual(['a.weight', 'a.index', 'n']);
+    for (const [name, t] of entries) {
+      const read = archive.tensor(dict.get(name));
+      expect(read.shape).toEqual(t.shape);
+      expect(read.dtype).toBe(t.dtype);
+      expect(Array.from(read.values)).toEqual(t.values);
+    }
+    // Local file headers: data starts at offset + 30 + name + extra, a multiple of 64.
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    let records = 0;
+    for (let at = 0; view.getUint32(at, true) === 0x04034b50; records++) {
+      const size = view.getUint32(at + 18, true);
+      const data = at + 30 + view.getUint16(at + 26, true) + view.getUint16(at + 28, true);
+      expect(data % 64).toBe(0);
+      at = data + size;
+    }
+    expect(records).toBe(6);
+  });
+
+  it('a tensor reaching past its storage, or a storage shorter than it claims, is refused', () => {
+    const pickle = pickleStateDict('state_dict_model', [['w', { shape: [4], dtype: 'float32', storageKey: '0' }]]);
+    // The pickle claims 4 float32 elements; the record holds 3.
+    const short = writeZip([['archive/data.pkl', pickle], ['archive/data/0', new Uint8Array(12)], ['archive/version', Uint8Array.of(0x33)]]);
+    const archive = readTorchArchive(short);
+    const ref = (archive.root as Map<string, Map<string, any>>).get('state_dict_model')!.get('w');
+    expect(() => archive.tensor(ref)).toThrow(/storage data\/0 holds 12 bytes; its 4 float32 elements need 16/);
+    const past = { ...ref, shape: [3], stride: [2], storageElements: 4 };
+    const full = readTorchArchive(writeZip([['archive/data.pkl', pickle], ['archive/data/0', new Uint8Array(16)]]));
+    expect(() => full.tensor(past)).toThrow(/reaches element 4 of 4/);
+    expect(() => full.tensor({ ...ref, storageKey: '9' })).toThrow(/storage record data\/9 is missing/);
+  });
+
+  it('a zip whose directory claims more than a record holds is truncated', () => {
+    const bytes = writeZip([['archive/data.pkl', new Uint8Array(100)]]);
+    expect(readZip(bytes).get('archive/data.pkl')).toHaveLength(100);
+    expect(() => readZip(bytes.subarray(0, bytes.length - 30))).toThrow(/truncated/);
+  });
+});
