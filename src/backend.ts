@@ -3,6 +3,7 @@
 // one @tensorflow/tfjs-core instance that the rest of mek imports, so tensors made anywhere
 // in the process live in the same engine.
 import * as tf from '@tensorflow/tfjs-core';
+import { installWasmBatchMatMul } from './kernels/batch-matmul.ts';
 
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -47,6 +48,7 @@ async function registerTensorflow(): Promise<void> {
 async function registerWasm(): Promise<void> {
   await import('@tensorflow/tfjs-backend-wasm');
   shareIdentityOnWasm();
+  installWasmBatchMatMul(); // batched and transposed products in SIMD (src/kernels/)
 }
 
 /**
