@@ -1,6 +1,7 @@
 // The `mek` command line. bin/mek.js imports this file; it runs at once and sets the exit code
 // (0 ok, 2 bad usage / config / data / checkpoint, 1 anything else: see commands/errors.ts).
 import { hideBin } from 'yargs/helpers';
+import { benchCommand } from './commands/bench.ts';
 import { configCommand } from './commands/config.ts';
 import { dataCommand } from './commands/data.ts';
 import { doctorCommand } from './commands/doctor.ts';
@@ -21,6 +22,7 @@ const commands: MekCommand[] = [
   predictCommand,
   importCommand,
   exportCommand,
+  benchCommand,
 ];
 
 process.exitCode = await runCli(hideBin(process.argv), commands);

@@ -13,6 +13,8 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { loadModel, printNotes } from '../io/import/load-model.ts';
 import { SwinConstants } from '../model/swin.ts';
 import { evaluate } from '../train/evaluate.ts';
+import { threadsFor } from '../train/memory.ts';
+import { ReplicaPool } from '../train/replicas/pool.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
 import { UsageError } from './errors.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
@@ -69,6 +71,12 @@ export const evalCommand: MekCommand = {
     const split = loadSplit(config.data, args.split, { checkImages: config.data.on_bad_image === 'error' });
     const consts = new SwinConstants(model.architecture);
     const pool = new PreparePool(config.data.workers);
+    // Inference shares each batch across threads as training does (wasm computes on one).
+    const threads = threadsFor(config, backend, config.eval.batch_size);
+    const replicas =
+      threads > 1
+        ? await ReplicaPool.start(threads - 1, { backend: backend.name, store, training: false, microBatch: 0, recompute: false })
+        : undefined;
     try {
       const loader = new BatchLoader(
         {
@@ -93,6 +101,7 @@ export const evalCommand: MekCommand = {
       const { metrics } = await evaluate(store.params, consts, loader, {
         numClasses: meta.classes.length,
         flipTta: args.tta === 'flip',
+        replicas,
       });
       const json = { checkpoint: path, step: meta.step, split: args.split, tta: args.tta, ...reportJson(metrics, meta.classes) };
       process.stdout.write(args.json ? JSON.stringify(json, null, 2) + '\n' : reportText(metrics, meta.classes).replace(/\n?$/, '\n'));
@@ -105,6 +114,7 @@ export const evalCommand: MekCommand = {
       }
     } finally {
       await pool.close();
+      await replicas?.close();
       consts.dispose();
       store.dispose();
     }

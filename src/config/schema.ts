@@ -96,6 +96,7 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'train.batch_size', type: count(1), default: 32, doc: 'images per step (the flipped copies come on top)' },
   { key: 'train.micro_batch', type: count(0), default: 0, doc: 'images per forward/backward chunk, gradients summed (same result); 0: the whole batch, or on wasm the largest chunk that fits its 4 GiB heap' },
   { key: 'train.recompute', type: { kind: 'enum', values: ['auto', 'on', 'off'] }, default: 'auto', doc: 'recompute each block in the backward pass instead of keeping activations (less memory, ~30% more compute); auto: on for large models on wasm' },
+  { key: 'train.threads', type: count(0), default: 0, doc: 'threads computing each step (the batch split between them, gradients summed); 0: one per core on wasm, 1 elsewhere' },
   { key: 'train.seed', type: { kind: 'int' }, default: 2048, doc: 'seed of the run\'s random generator' },
   { key: 'train.eval_every', type: count(0), default: 1000, doc: 'evaluate on the test split every N steps (0: only at the end)' },
   { key: 'train.log_every', type: count(1), default: 50, doc: 'log line / metrics.jsonl interval in steps' },
@@ -182,6 +183,7 @@ export interface TrainConfig {
   batch_size: number;
   micro_batch: number;
   recompute: 'auto' | 'on' | 'off';
+  threads: number;
   seed: number;
   eval_every: number;
   log_every: number;

@@ -6,6 +6,7 @@ import { argmaxRows, ConfusionAccumulator, type Metrics } from '../eval/metrics.
 import { ferInference } from '../model/fer.ts';
 import type { Params } from '../model/params.ts';
 import type { SwinConstants } from '../model/swin.ts';
+import type { ReplicaPool } from './replicas/pool.ts';
 
 /**
  * Images per inference forward: per-layer tidying keeps memory to one block's intermediates of
@@ -19,6 +20,8 @@ export interface EvaluateOptions {
   chunk?: number;
   /** Average the logits of each image and its mirror (test-time augmentation). */
   flipTta?: boolean;
+  /** Threads that take a share of each batch (the caller's thread computes its own share). */
+  replicas?: ReplicaPool;
   /** Called after each batch with the images done so far. */
   onBatch?: (done: number) => void;
 }
@@ -38,14 +41,20 @@ export async function evaluate(params: Params, consts: SwinConstants, loader: Ba
     const batch = await loader.next();
     if (!batch) break;
     if (batch.size > 0) {
-      const logits = tf.tidy(() => {
-        const out = ferInference(params, batch.images, consts, opts.chunk ?? EVAL_CHUNK);
+      const chunk = opts.chunk ?? EVAL_CHUNK;
+      const infer = async (images: tf.Tensor4D): Promise<tf.Tensor2D> => {
+        const out = opts.replicas ? await opts.replicas.infer(params, images, consts, chunk) : ferInference(params, images, consts, chunk);
         out.cams.dispose();
-        if (!opts.flipTta) return out.logits;
-        const mirrored = ferInference(params, tf.reverse(batch.images, 2), consts, opts.chunk ?? EVAL_CHUNK);
-        mirrored.cams.dispose();
-        return tf.div(tf.add(out.logits, mirrored.logits), 2);
-      });
+        return out.logits;
+      };
+      let logits = await infer(batch.images);
+      if (opts.flipTta) {
+        const flipped = tf.reverse(batch.images, 2) as tf.Tensor4D;
+        const mirrored = await infer(flipped);
+        const mean = tf.tidy(() => tf.div(tf.add(logits, mirrored), 2) as tf.Tensor2D);
+        tf.dispose([flipped, mirrored, logits]);
+        logits = mean;
+      }
       const preds = argmaxRows((await logits.data()) as Float32Array, opts.numClasses);
       const truth = (await batch.labels.data()) as Int32Array;
       logits.dispose();

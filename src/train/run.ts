@@ -20,12 +20,13 @@ import { loadModel } from '../io/import/load-model.ts';
 import { balanceWeights } from '../mek/balance.ts';
 import { ParamStore } from '../model/params.ts';
 import { SwinConstants } from '../model/swin.ts';
-import type { SwinVariant } from '../model/variants.ts';
 import { Rng } from '../random.ts';
 import { AdamW } from './adamw.ts';
 import { evaluate } from './evaluate.ts';
+import { microBatchFor, perThreadConfig, threadsFor, useRecompute } from './memory.ts';
 import type { ProgressReporter } from './progress.ts';
 import { learningRate, type CosineSchedule } from './schedule.ts';
+import { ReplicaPool } from './replicas/pool.ts';
 import { trainStep, type TrainContext } from './step.ts';
 
 export interface TrainRunOptions {
@@ -98,31 +99,6 @@ export function resumePath(resume: string): string {
   return extname(resume) === '.json' ? resume : join(resume, 'last.json');
 }
 
-/** Floats of one image's first-stage tokens: activation memory scales with it. */
-function firstStageFloats(variant: SwinVariant): number {
-  return (variant.imgSize / variant.patchSize) ** 2 * variant.embedDim;
-}
-
-/** Whether to recompute blocks in the backward pass: needed where wasm's 4 GiB heap is tight. */
-function useRecompute(config: Config, backend: BackendInfo, variant: SwinVariant): boolean {
-  if (config.train.recompute !== 'auto') return config.train.recompute === 'on';
-  return backend.name === 'wasm' && firstStageFloats(variant) * config.train.batch_size > 3136 * 96 * 2;
-}
-
-/**
- * Images per forward/backward chunk. train.micro_batch when set; on wasm otherwise the largest
- * chunk whose activations (mirrored copies included) fit 1.5 GiB of the 4 GiB heap, leaving the
- * rest for weights, AdamW moments, gradients and fragmentation. Measured for Swin-T at 112 px
- * (RSS, chunks of 1 and 4 images): ~240 MB per image with recomputation, ~1 GB without, i.e.
- * ~800 and ~3,500 bytes per first-stage float.
- */
-function microBatchFor(config: Config, backend: BackendInfo, variant: SwinVariant, recompute: boolean): number {
-  if (config.train.micro_batch > 0 || backend.name !== 'wasm') return config.train.micro_batch;
-  const perImage = firstStageFloats(variant) * (recompute ? 800 : 3500) * 2;
-  const fits = Math.max(1, Math.floor(1.5 * 2 ** 30 / perImage));
-  return fits >= config.train.batch_size ? 0 : fits;
-}
-
 export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> {
   const { config, progress } = opts;
   const variant = variantFromConfig(config);
@@ -173,9 +149,17 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     clipNorm: config.optim.clip_norm,
     rng,
     training: true,
-    checkpoint: useRecompute(config, opts.backend, variant),
+    checkpoint: false,
   };
-  ctx.microBatch = microBatchFor(config, opts.backend, variant, ctx.checkpoint!);
+  // Memory is planned per thread: each computes its part of the batch.
+  const threads = threadsFor(config, opts.backend);
+  const perThread = perThreadConfig(config, threads);
+  ctx.checkpoint = useRecompute(perThread, opts.backend, variant);
+  ctx.microBatch = microBatchFor(perThread, opts.backend, variant, ctx.checkpoint);
+  const replicas =
+    threads > 1
+      ? await ReplicaPool.start(threads - 1, { backend: opts.backend.name, store, loss: ctx.loss, training: true, microBatch: ctx.microBatch, recompute: ctx.checkpoint })
+      : null;
 
   const pool = new PreparePool(config.data.workers);
   const common = {
@@ -235,6 +219,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     progress.evalStart(test.samples.length);
     const result = await evaluate(store.params, consts, evalLoader(), {
       numClasses: classes.length,
+      replicas: replicas ?? undefined,
       onBatch: (done) => progress.evalProgress(done),
     });
     progress.evalEnd();
@@ -259,6 +244,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   progress.line(
     `${opts.backend.description}; model ${config.model.variant} ${variant.imgSize}px (${store.trainable().length} tensors); ` +
       `${train.samples.length} train / ${test.samples.length} test images; run folder ${runDir}` +
+      (threads > 1 ? `; ${threads} threads share each batch` : '') +
       (ctx.microBatch ? `; micro-batches of ${ctx.microBatch}` : '') +
       (ctx.checkpoint ? '; recomputing blocks in backward' : ''),
   );
@@ -284,7 +270,8 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
         continue;
       }
       const lr = learningRate(schedule, step);
-      const result = trainStep(ctx, { images: batch.images, labels: batch.labels }, lr);
+      const input = { images: batch.images, labels: batch.labels };
+      const result = replicas ? await replicas.trainStep(ctx, input, lr) : trainStep(ctx, input, lr);
       tf.dispose([batch.images, batch.labels]);
       position = batch.next;
       step += 1;
@@ -327,6 +314,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   } finally {
     progress.stop();
     await pool.close();
+    await replicas?.close();
     optimizer.dispose();
     consts.dispose();
     store.dispose();

@@ -76,17 +76,18 @@ function chunkLossAndGradients(ctx: TrainContext, images: tf.Tensor4D, labels: t
  * With ctx.microBatch set, the batch runs in chunks whose gradients are summed, each weighted
  * by its share of the batch: both terms are per-sample means, so the result is the gradient
  * of the whole batch while only one chunk's activations are alive (wasm has a 4 GiB heap).
+ * `scale` multiplies everything: the batch's own share of a larger batch split across threads.
  */
-export function lossAndGradients(ctx: TrainContext, batch: Batch): { terms: Omit<StepResult, 'gradNorm'>; grads: tf.Tensor[] } {
+export function lossAndGradients(ctx: TrainContext, batch: Batch, scale = 1): { terms: Omit<StepResult, 'gradNorm'>; grads: tf.Tensor[] } {
   const total = batch.images.shape[0];
   const chunk = ctx.microBatch && ctx.microBatch > 0 ? Math.min(ctx.microBatch, total) : total;
-  if (chunk === total) return chunkLossAndGradients(ctx, batch.images, batch.labels, 1);
+  if (chunk === total) return chunkLossAndGradients(ctx, batch.images, batch.labels, scale);
   let acc: ReturnType<typeof chunkLossAndGradients> | null = null;
   for (let start = 0; start < total; start += chunk) {
     const size = Math.min(chunk, total - start);
     const images = tf.slice(batch.images, [start, 0, 0, 0], [size, -1, -1, -1]) as tf.Tensor4D;
     const labels = tf.slice(batch.labels, [start], [size]) as tf.Tensor1D;
-    const part = chunkLossAndGradients(ctx, images, labels, size / total);
+    const part = chunkLossAndGradients(ctx, images, labels, (size / total) * scale);
     tf.dispose([images, labels]);
     if (!acc) {
       acc = part;
@@ -109,6 +110,11 @@ export function lossAndGradients(ctx: TrainContext, batch: Batch): { terms: Omit
 /** A full training step at learning rate `lr`. */
 export function trainStep(ctx: TrainContext, batch: Batch, lr: number): StepResult {
   const { terms, grads } = lossAndGradients(ctx, batch);
+  return applyUpdate(ctx, terms, grads, lr);
+}
+
+/** Clipping and AdamW on the batch's gradients (disposed here). */
+export function applyUpdate(ctx: TrainContext, terms: Omit<StepResult, 'gradNorm'>, grads: tf.Tensor[], lr: number): StepResult {
   const gradNorm = tf.tidy(() => {
     if (ctx.clipNorm > 0 && Number.isFinite(ctx.clipNorm)) {
       const { clipped, norm } = clipByGlobalNorm(grads, ctx.clipNorm);

@@ -47,7 +47,8 @@ beforeAll(async () => {
 describe('training run', () => {
   it('writes the run folder: config, metrics, best and last checkpoints, plots', async () => {
     const wasm = await selectBackend('wasm');
-    const summary = await runTraining({ config: config('full'), backend: wasm, progress: quiet, stopRequested: () => false });
+    // Two threads: the batch is split between this thread and a replica, as on any 2-core machine.
+    const summary = await runTraining({ config: config('full', ['train.threads=2']), backend: wasm, progress: quiet, stopRequested: () => false });
     await selectBackend('cpu');
     expect(summary.step).toBe(6);
     for (const f of ['config.yaml', 'metrics.jsonl', 'best.json', 'last.json', 'curves.png', 'confusion.png', 'summary.json']) {

@@ -1,0 +1,46 @@
+// mek against PyTorch on this machine: runs `mek bench --json` and torch_bench.py --json on the
+// same models and batch sizes, one after the other (never concurrently), and prints a table
+// with the ratio mek / PyTorch (above 1: mek is faster).
+//   npm run bench:compare -- [--models demo,swin_t] [--steps 3] [--backend wasm] [--threads 2]
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'demo,swin_t' },
+    steps: { type: 'string', default: '3' },
+    backend: { type: 'string', default: 'auto' },
+    threads: { type: 'string', default: '2' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+  },
+});
+const models = args.models.split(',');
+
+function run(command: string, argv: string[]): any {
+  process.stderr.write(`$ ${command} ${argv.join(' ')}\n`);
+  const r = spawnSync(command, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${command} exited with ${r.status}`);
+  return JSON.parse(r.stdout);
+}
+
+const configs: Record<string, string> = { demo: 'configs/demo.yaml', swin_t: 'configs/rafdb.yaml' };
+const mekModels = models.map((m) => {
+  const batch = m === 'demo' ? '32' : '8';
+  const out = run(process.execPath, ['bin/mek.js', 'bench', '--json', '--no-data', '--backend', args.backend, '--config', configs[m]!, '--batch', batch, '--infer-batch', m === 'demo' ? '64' : '32', '--steps', args.steps]);
+  return { ...out.models[0], name: m, backend: out.backend, matmul: out.matmulGflops };
+});
+const torch = run(args.python, ['scripts/bench/torch_bench.py', '--json', '--models', models.join(','), '--steps', args.steps, '--threads', args.threads]);
+
+const rows: string[] = [
+  `| model | measure | mek (${mekModels[0]?.backend}, ${mekModels[0]?.threads} threads) | PyTorch ${torch.torch} (${torch.threads} threads) | mek / PyTorch |`,
+  '|---|---|---|---|---|',
+];
+for (const m of mekModels) {
+  const t = torch.models.find((x: any) => x.name === m.name);
+  const row = (what: string, a: number, b: number, unit: string) => rows.push(`| ${m.name} | ${what} | ${a.toFixed(2)} ${unit} | ${b.toFixed(2)} ${unit} | **${(a / b).toFixed(2)}x** |`);
+  row(`train step, batch ${m.batch}`, m.train.samplesPerSecond, t.train.samplesPerSecond, 'samples/s');
+  row(`inference, batch ${m.inferBatch}`, m.inference.imagesPerSecond, t.inference.imagesPerSecond, 'images/s');
+  rows.push(`| ${m.name} | peak RSS | ${m.peakRssMiB.toFixed(0)} MiB | ${t.peakRssMiB.toFixed(0)} MiB | |`);
+}
+rows.push(`| - | matMul 1024^3 | ${mekModels[0]?.matmul.toFixed(1)} GFLOP/s | ${torch.matmulGflops.toFixed(1)} GFLOP/s | ${(mekModels[0]?.matmul / torch.matmulGflops).toFixed(2)}x |`);
+console.log(rows.join('\n'));

@@ -1,0 +1,116 @@
+// Timings of the model alone: the full MEK training step (2B forward, both losses, backward,
+// clipping, AdamW) and batched inference, on random inputs, with tfjs memory tracked per step
+// so that a leak shows as a count that grows.
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendName } from '../backend.ts';
+import { balanceWeights } from '../mek/balance.ts';
+import { REFERENCE_LOSS } from '../mek/objective.ts';
+import { ferInference } from '../model/fer.ts';
+import { ParamStore } from '../model/params.ts';
+import { SwinConstants } from '../model/swin.ts';
+import type { SwinVariant } from '../model/variants.ts';
+import { Rng } from '../random.ts';
+import { AdamW } from '../train/adamw.ts';
+import { ReplicaPool } from '../train/replicas/pool.ts';
+import { trainStep } from '../train/step.ts';
+
+// RAF-DB's training counts: the balance weights of the paper's run.
+const RAFDB_COUNTS = [1290, 281, 717, 4772, 1982, 705, 2524];
+
+export interface StepBenchOptions {
+  variant: SwinVariant;
+  batch: number;
+  microBatch: number;
+  recompute: boolean;
+  steps: number;
+  warmup: number;
+  inferBatch: number;
+  inferChunk: number;
+  /** Threads sharing each batch (1: this thread alone). */
+  threads: number;
+  backend: BackendName;
+}
+
+export interface StepBenchResult {
+  train: { secondsPerStep: number[]; samplesPerSecond: number };
+  inference: { seconds: number; imagesPerSecond: number };
+  /** tf.memory() after warm-up and after the last step: flat when nothing leaks. */
+  tensors: { afterWarmup: number; afterSteps: number };
+  tfBytes: number;
+}
+
+export async function benchSteps(o: StepBenchOptions, onStep?: (i: number, seconds: number) => void): Promise<StepBenchResult> {
+  const { variant } = o;
+  const store = ParamStore.init(variant, new Rng(2048));
+  const consts = new SwinConstants(variant);
+  const counts = variant.numClasses === RAFDB_COUNTS.length ? RAFDB_COUNTS : Array.from({ length: variant.numClasses }, (_, i) => 100 * (i + 1));
+  const ctx = {
+    store,
+    consts,
+    optimizer: new AdamW(store.trainable(), { weightDecay: 0.05 }),
+    loss: { ...REFERENCE_LOSS, classWeights: balanceWeights(counts) },
+    clipNorm: 5,
+    rng: new Rng(1),
+    training: true,
+    microBatch: o.microBatch,
+    checkpoint: o.recompute,
+  };
+  const images = tf.randomUniform([o.batch, variant.imgSize, variant.imgSize, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
+  const labels = tf.tensor1d(Array.from({ length: o.batch }, (_, i) => i % variant.numClasses), 'int32');
+  const replicas =
+    o.threads > 1 ? await ReplicaPool.start(o.threads - 1, { backend: o.backend, store, loss: ctx.loss, training: true, microBatch: o.microBatch, recompute: o.recompute }) : null;
+  const step = async (): Promise<number> => {
+    const start = performance.now();
+    const r = replicas ? await replicas.trainStep(ctx, { images, labels }, 1e-4) : trainStep(ctx, { images, labels }, 1e-4);
+    await r.total.data(); // the step has finished once its loss is readable
+    tf.dispose([r.total, r.cls, r.rac, r.gradNorm].filter((t): t is tf.Scalar => t !== null));
+    return (performance.now() - start) / 1000;
+  };
+  try {
+    for (let i = 0; i < o.warmup; i++) await step();
+    const afterWarmup = tf.memory().numTensors;
+    const secondsPerStep: number[] = [];
+    for (let i = 0; i < o.steps; i++) {
+      secondsPerStep.push(await step());
+      onStep?.(i, secondsPerStep[i]!);
+    }
+    const afterSteps = tf.memory().numTensors;
+    const tfBytes = tf.memory().numBytes;
+    const mean = secondsPerStep.reduce((a, b) => a + b, 0) / Math.max(1, secondsPerStep.length);
+
+    const x = tf.randomUniform([o.inferBatch, variant.imgSize, variant.imgSize, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
+    const start = performance.now();
+    const out = replicas ? await replicas.infer(store.params, x, consts, o.inferChunk) : ferInference(store.params, x, consts, o.inferChunk);
+    await out.logits.data();
+    const seconds = (performance.now() - start) / 1000;
+    tf.dispose([x, out.logits, out.cams]);
+    return {
+      train: { secondsPerStep, samplesPerSecond: o.batch / mean },
+      inference: { seconds, imagesPerSecond: o.inferBatch / seconds },
+      tensors: { afterWarmup, afterSteps },
+      tfBytes,
+    };
+  } finally {
+    await replicas?.close();
+    tf.dispose([images, labels]);
+    ctx.optimizer.dispose();
+    consts.dispose();
+    store.dispose();
+  }
+}
+
+/** GFLOP/s of one n x n by n x n product: the backend's ceiling for dense work. */
+export async function benchMatMul(n = 1024, repeats = 3): Promise<number> {
+  const a = tf.randomUniform([n, n]);
+  const b = tf.randomUniform([n, n]);
+  let best = Infinity;
+  for (let i = 0; i < repeats + 1; i++) {
+    const start = performance.now();
+    const c = tf.matMul(a, b);
+    await c.data();
+    c.dispose();
+    if (i > 0) best = Math.min(best, (performance.now() - start) / 1000);
+  }
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / best / 1e9;
+}

@@ -1,0 +1,46 @@
+// How a training step fits the backend's memory: whether to recompute blocks in the backward
+// pass and how many images to run per forward/backward chunk. wasm's heap is capped at 4 GiB;
+// the figures below were measured there (scripts/bench/RESULTS.md).
+import { availableParallelism } from 'node:os';
+import type { BackendInfo } from '../backend.ts';
+import type { Config } from '../config/schema.ts';
+import type { SwinVariant } from '../model/variants.ts';
+
+/** Floats of one image's first-stage tokens: activation memory scales with it. */
+function firstStageFloats(variant: SwinVariant): number {
+  return (variant.imgSize / variant.patchSize) ** 2 * variant.embedDim;
+}
+
+/** Whether to recompute blocks in the backward pass: needed where wasm's 4 GiB heap is tight. */
+export function useRecompute(config: Config, backend: BackendInfo, variant: SwinVariant): boolean {
+  if (config.train.recompute !== 'auto') return config.train.recompute === 'on';
+  return backend.name === 'wasm' && firstStageFloats(variant) * config.train.batch_size > 3136 * 96 * 2;
+}
+
+/**
+ * Images per forward/backward chunk. train.micro_batch when set; on wasm otherwise the largest
+ * chunk whose activations (mirrored copies included) fit 1.5 GiB of the 4 GiB heap, leaving the
+ * rest for weights, AdamW moments, gradients and fragmentation. Measured for Swin-T at 112 px
+ * (RSS, chunks of 1 and 4 images): ~240 MB per image with recomputation, ~1 GB without, i.e.
+ * ~800 and ~3,500 bytes per first-stage float.
+ */
+export function microBatchFor(config: Config, backend: BackendInfo, variant: SwinVariant, recompute: boolean): number {
+  if (config.train.micro_batch > 0 || backend.name !== 'wasm') return config.train.micro_batch;
+  const perImage = firstStageFloats(variant) * (recompute ? 800 : 3500) * 2;
+  const fits = Math.max(1, Math.floor(1.5 * 2 ** 30 / perImage));
+  return fits >= config.train.batch_size ? 0 : fits;
+}
+
+/**
+ * Threads computing each step: train.threads, or on wasm (one thread per tfjs engine) one per
+ * core, never more than there are images to share out.
+ */
+export function threadsFor(config: Config, backend: BackendInfo, batch = config.train.batch_size): number {
+  const wanted = config.train.threads > 0 ? config.train.threads : backend.name === 'wasm' ? availableParallelism() : 1;
+  return Math.max(1, Math.min(wanted, batch));
+}
+
+/** The config one thread sees: its part of the batch decides its memory plan. */
+export function perThreadConfig(config: Config, threads: number): Config {
+  return { ...config, train: { ...config.train, batch_size: Math.ceil(config.train.batch_size / threads) } };
+}
