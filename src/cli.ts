@@ -1,6 +1,7 @@
 // The `mek` command line. bin/mek.js imports this file; it runs at once and sets the exit code
 // (0 ok, 2 bad usage / config / data / checkpoint, 1 anything else: see commands/errors.ts).
 import { hideBin } from 'yargs/helpers';
+import { ablateCommand } from './commands/ablate.ts';
 import { benchCommand } from './commands/bench.ts';
 import { configCommand } from './commands/config.ts';
 import { dataCommand } from './commands/data.ts';
@@ -18,6 +19,7 @@ const commands: MekCommand[] = [
   configCommand,
   dataCommand,
   trainCommand,
+  ablateCommand,
   evalCommand,
   predictCommand,
   importCommand,

@@ -1,0 +1,223 @@
+// The ablation table: per method, the final evaluation of each seed's run reduced to mean and
+// sample standard deviation over seeds, as the paper reports its ablations. Everything here is
+// pure (numbers in, numbers and text out), so the maths is tested on fake runs without training.
+// Accuracies are fractions in [0, 1] in the data and percentages in the text.
+
+/** The four recipes of the ablation, each a setting of loss.rbl and loss.rac. */
+export const METHODS = {
+  ce: { rbl: false, rac: false, label: 'CE' },
+  rbl: { rbl: true, rac: false, label: 'RBL' },
+  rac: { rbl: false, rac: true, label: 'CE + RAC' },
+  mek: { rbl: true, rac: true, label: 'MEK (RBL + RAC)' },
+} as const;
+export type Method = keyof typeof METHODS;
+export const METHOD_NAMES = Object.keys(METHODS) as Method[];
+
+/** Classes whose rare-class accuracy the table reports. */
+export const RAREST_COUNT = 3;
+
+export interface EvalResult {
+  step: number;
+  accuracy: number;
+  mean_class_accuracy: number;
+  /** Recall per class in class order; null where the test split has no sample of the class. */
+  per_class: (number | null)[];
+}
+
+/** What one method/seed run contributes to the table. */
+export interface RunResult {
+  method: Method;
+  seed: number;
+  runDir: string;
+  /** The evaluation at the last step. */
+  final: EvalResult;
+  /** The best evaluation during the run by train.best_metric (chosen on the test split). */
+  best: EvalResult | null;
+  /** Seconds of training and evaluation, over every attempt; null when not recorded. */
+  wallSeconds: number | null;
+}
+
+export interface Stat {
+  mean: number;
+  /** Sample standard deviation (n - 1); null for fewer than two values. */
+  std: number | null;
+  n: number;
+}
+
+export interface MethodSummary {
+  method: Method;
+  seeds: number[];
+  accuracy: Stat | null;
+  meanClass: Stat | null;
+  /** Unweighted mean of the recalls of the rarest classes, per run, then over seeds. */
+  rarest: Stat | null;
+  bestAccuracy: Stat | null;
+  bestMeanClass: Stat | null;
+  /** Mean wall time of one run in seconds, and the total over the method's runs. */
+  wallSeconds: Stat | null;
+  wallTotal: number | null;
+}
+
+export interface RarestClass {
+  index: number;
+  name: string;
+  train: number;
+}
+
+/** Mean and sample standard deviation; null for no values. */
+export function stat(values: readonly number[]): Stat | null {
+  const n = values.length;
+  if (n === 0) return null;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const std = n < 2 ? null : Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
+  return { mean, std, n };
+}
+
+/**
+ * The `k` classes with the fewest training samples, fewest first; ties go to the higher class
+ * index (the long-tailed profile puts its tail last, and RAF-DB has no ties).
+ */
+export function rarestClasses(trainCounts: readonly number[], classes: readonly string[], k = RAREST_COUNT): RarestClass[] {
+  return trainCounts
+    .map((train, index) => ({ index, name: classes[index] ?? `class_${index}`, train }))
+    .sort((a, b) => a.train - b.train || b.index - a.index)
+    .slice(0, Math.min(k, trainCounts.length));
+}
+
+/** Unweighted mean recall of `indices`; classes without test samples are left out (null if all are). */
+export function subsetAccuracy(perClass: readonly (number | null)[], indices: readonly number[]): number | null {
+  const present = indices.map((i) => perClass[i]).filter((v): v is number => typeof v === 'number');
+  return present.length === 0 ? null : present.reduce((a, b) => a + b, 0) / present.length;
+}
+
+/** One summary per method in `methods` order, from whatever runs of it are present. */
+export function summarise(runs: readonly RunResult[], methods: readonly Method[], rarest: readonly RarestClass[]): MethodSummary[] {
+  const indices = rarest.map((r) => r.index);
+  const values = (xs: (number | null | undefined)[]) => xs.filter((v): v is number => typeof v === 'number');
+  return methods.map((method) => {
+    const mine = runs.filter((r) => r.method === method).sort((a, b) => a.seed - b.seed);
+    const walls = values(mine.map((r) => r.wallSeconds));
+    return {
+      method,
+      seeds: mine.map((r) => r.seed),
+      accuracy: stat(mine.map((r) => r.final.accuracy)),
+      meanClass: stat(mine.map((r) => r.final.mean_class_accuracy)),
+      rarest: stat(values(mine.map((r) => subsetAccuracy(r.final.per_class, indices)))),
+      bestAccuracy: stat(values(mine.map((r) => r.best?.accuracy))),
+      bestMeanClass: stat(values(mine.map((r) => r.best?.mean_class_accuracy))),
+      wallSeconds: stat(walls),
+      wallTotal: walls.length ? walls.reduce((a, b) => a + b, 0) : null,
+    };
+  });
+}
+
+/** "85.21 ± 0.43" (percent); the mean alone for one seed; "-" for none. */
+export function formatStat(s: Stat | null): string {
+  if (!s) return '-';
+  const mean = (100 * s.mean).toFixed(2);
+  return s.std === null ? mean : `${mean} ± ${(100 * s.std).toFixed(2)}`;
+}
+
+/** "14m 02s", "1h 03m", "12.3s". */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null) return '-';
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m}m ${String(Math.round(seconds - 60 * m)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+export interface TableContext {
+  /** The ablation's name and the config it came from, for the caption. */
+  name: string;
+  config: string;
+  steps: number;
+  seeds: number[];
+  rarest: RarestClass[];
+  bestMetric: string;
+}
+
+const HEADERS = ['method', 'seeds', 'accuracy', 'mean-class', 'rarest-3', 'best acc.', 'best mean-class', 'time/run'];
+
+function rows(summaries: readonly MethodSummary[]): string[][] {
+  return summaries.map((s) => [
+    METHODS[s.method].label,
+    String(s.seeds.length),
+    formatStat(s.accuracy),
+    formatStat(s.meanClass),
+    formatStat(s.rarest),
+    formatStat(s.bestAccuracy),
+    formatStat(s.bestMeanClass),
+    formatDuration(s.wallSeconds?.mean ?? null),
+  ]);
+}
+
+/** The caption: what the numbers are, which checkpoint, which classes are "rarest". */
+export function caption(ctx: TableContext): string {
+  const seeds = ctx.seeds.length === 1 ? `seed ${ctx.seeds[0]}` : `seeds ${ctx.seeds.join(', ')}`;
+  const rare = ctx.rarest.map((r) => `${r.name} (${r.train})`).join(', ');
+  return (
+    `Ablation '${ctx.name}' (${ctx.config}, ${ctx.steps} steps, ${seeds}). Accuracy (%) on the test split at the ` +
+    `final evaluation (the last step), mean ± sample std over seeds (the mean alone for one seed). ` +
+    `accuracy: overall; mean-class: unweighted mean of the per-class recalls; rarest-3: unweighted mean recall of the ` +
+    `${ctx.rarest.length} classes with the fewest training images: ${rare}. best: the best evaluation during the run by ` +
+    `train.best_metric (${ctx.bestMetric}), picked on the test split, so optimistic. time/run: wall time of one run ` +
+    `(training and evaluations).`
+  );
+}
+
+/** The table as aligned plain text, for the terminal. */
+export function formatTable(summaries: readonly MethodSummary[], ctx: TableContext): string {
+  const all = [HEADERS, ...rows(summaries)];
+  const widths = HEADERS.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
+  return [line(HEADERS), widths.map((w) => '-'.repeat(w)).join('  '), ...rows(summaries).map(line), '', wrap(caption(ctx), 100)].join('\n') + '\n';
+}
+
+/** The table as Markdown (ablation.md): caption, summary table, then one row per run. */
+export function formatMarkdown(summaries: readonly MethodSummary[], runs: readonly RunResult[], ctx: TableContext): string {
+  const md = (r: string[]) => `| ${r.join(' | ')} |`;
+  const align = HEADERS.map((_, c) => (c === 0 ? '---' : '---:'));
+  const perRunHeaders = ['run', 'accuracy', 'mean-class', 'rarest-3', 'best acc. (step)', 'time'];
+  const pct = (v: number | null | undefined) => (typeof v === 'number' ? (100 * v).toFixed(2) : '-');
+  const indices = ctx.rarest.map((r) => r.index);
+  const perRun = [...runs]
+    .sort((a, b) => METHOD_NAMES.indexOf(a.method) - METHOD_NAMES.indexOf(b.method) || a.seed - b.seed)
+    .map((r) => [
+      `${r.method}-s${r.seed}`,
+      pct(r.final.accuracy),
+      pct(r.final.mean_class_accuracy),
+      pct(subsetAccuracy(r.final.per_class, indices)),
+      r.best ? `${pct(r.best.accuracy)} (${r.best.step})` : '-',
+      formatDuration(r.wallSeconds),
+    ]);
+  return [
+    `# Ablation: ${ctx.name}`,
+    '',
+    caption(ctx),
+    '',
+    md(HEADERS),
+    md(align),
+    ...rows(summaries).map(md),
+    '',
+    '## Runs',
+    '',
+    md(perRunHeaders),
+    md(perRunHeaders.map((_, c) => (c === 0 ? '---' : '---:'))),
+    ...perRun.map(md),
+    '',
+  ].join('\n');
+}
+
+function wrap(text: string, width: number): string {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out.join('\n');
+}
