@@ -46,7 +46,7 @@ export const WALL_FILE = 'wall.json';
  */
 const FREE_KEYS = new Set([
   'train.name', 'train.out_dir', 'train.seed', 'loss.rbl', 'loss.rac',
-  'data.workers', 'data.prefetch', 'data.cache_mb', 'train.log_every', 'train.micro_batch', 'train.recompute',
+  'data.workers', 'data.prefetch', 'data.cache_mb', 'train.log_every', 'train.micro_batch', 'train.recompute', 'train.threads',
 ]);
 
 export interface AblationOptions {
