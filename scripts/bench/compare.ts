@@ -2,6 +2,7 @@
 // same models and batch sizes, one after the other (never concurrently), and prints a table
 // with the ratio mek / PyTorch (above 1: mek is faster).
 //   npm run bench:compare -- [--models demo,swin_t] [--steps 3] [--backend wasm] [--threads 2]
+// --threads sets both sides: mek's train.threads and torch.set_num_threads.
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 
@@ -26,7 +27,7 @@ function run(command: string, argv: string[]): any {
 const configs: Record<string, string> = { demo: 'configs/demo.yaml', swin_t: 'configs/rafdb.yaml' };
 const mekModels = models.map((m) => {
   const batch = m === 'demo' ? '32' : '8';
-  const out = run(process.execPath, ['bin/mek.js', 'bench', '--json', '--no-data', '--backend', args.backend, '--config', configs[m]!, '--batch', batch, '--infer-batch', m === 'demo' ? '64' : '32', '--steps', args.steps]);
+  const out = run(process.execPath, ['bin/mek.js', 'bench', '--json', '--no-data', '--backend', args.backend, '--config', configs[m]!, '--batch', batch, '--infer-batch', m === 'demo' ? '64' : '32', '--steps', args.steps, '--set', `train.threads=${args.threads}`]);
   return { ...out.models[0], name: m, backend: out.backend, matmul: out.matmulGflops };
 });
 const torch = run(args.python, ['scripts/bench/torch_bench.py', '--json', '--models', models.join(','), '--steps', args.steps, '--threads', args.threads]);
