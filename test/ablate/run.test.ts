@@ -6,16 +6,16 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ABLATION_JSON, ABLATION_MD, WALL_FILE, runAblation, type AblationOptions } from '../../src/ablate/run.ts';
 import { selectBackend, type BackendInfo } from '../../src/backend.ts';
 import { ablateCommand } from '../../src/commands/ablate.ts';
-import { runCli } from '../../src/commands/program.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { FASHION_MNIST_CLASSES, LONGTAIL_IMAGE_DIR, writeLongTail } from '../../src/data/longtail.ts';
 import { LABEL_FILE } from '../../src/data/synth.ts';
 import { lineReporter } from '../../src/train/progress.ts';
 import { writeFakeIdx } from '../helpers/idx.ts';
+import { runCommands } from '../helpers/cli.ts';
 
 let root: string;
 let data: string;
@@ -61,20 +61,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
-async function mek(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runCli(args, [ablateCommand], { stderr: (text) => (stderr += text) });
-    return { code, stdout, stderr };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const mek = (...args: string[]) => runCommands(args, [ablateCommand]);
 
 describe('mek ablate', () => {
   it('trains each method x seed in its own folder and writes the table; a second invocation re-runs nothing', async () => {

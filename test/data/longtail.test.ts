@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataLongtailCommand } from '../../src/commands/data-longtail.ts';
 import { UsageError } from '../../src/commands/errors.ts';
-import { runCli, type MekCommand } from '../../src/commands/program.ts';
+import type { MekCommand } from '../../src/commands/program.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { variantFromConfig } from '../../src/config/variant.ts';
 import { DataError } from '../../src/data/errors.ts';
@@ -29,6 +29,7 @@ import {
 import { LABEL_FILE } from '../../src/data/synth.ts';
 import { camGridSize } from '../../src/model/variants.ts';
 import { writeFakeIdx } from '../helpers/idx.ts';
+import { runCommands } from '../helpers/cli.ts';
 
 let root: string;
 let src: string;
@@ -206,20 +207,7 @@ describe('mek data longtail', () => {
     handler: () => {},
   };
 
-  async function mek(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      stdout += String(chunk);
-      return true;
-    });
-    try {
-      const code = await runCli(args, [data], { stderr: (text) => (stderr += text) });
-      return { code, stdout, stderr };
-    } finally {
-      spy.mockRestore();
-    }
-  }
+  const mek = (...args: string[]) => runCommands(args, [data]);
 
   function expectOneLine(r: { code: number; stderr: string }, pattern: RegExp) {
     expect(r.code, r.stderr).toBe(2);

@@ -6,10 +6,10 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataSynthCommand } from '../../src/commands/data-synth.ts';
 import { UsageError } from '../../src/commands/errors.ts';
-import { runCli, type MekCommand } from '../../src/commands/program.ts';
+import type { MekCommand } from '../../src/commands/program.ts';
 import {
   IMAGE_DIR,
   LABEL_FILE,
@@ -22,6 +22,7 @@ import {
 } from '../../src/data/synth.ts';
 import { sampleFace, type FaceSpec } from '../../src/data/synth/face.ts';
 import { Rng } from '../../src/random.ts';
+import { runCommands } from '../helpers/cli.ts';
 
 const SURPRISE = 0;
 const FEAR = 1;
@@ -260,20 +261,7 @@ describe('mek data synth', () => {
     handler: () => {},
   };
 
-  async function mek(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      stdout += String(chunk);
-      return true;
-    });
-    try {
-      const code = await runCli(args, [data], { stderr: (text) => (stderr += text) });
-      return { code, stdout, stderr };
-    } finally {
-      spy.mockRestore();
-    }
-  }
+  const mek = (...args: string[]) => runCommands(args, [data]);
 
   it('writes a dataset and prints counts per class and split', async () => {
     const out = dir('cli');
