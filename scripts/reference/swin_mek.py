@@ -272,6 +272,20 @@ def rbl_loss(logits, labels, w, eps):
     return -(q * F.log_softmax(logits, -1)).sum(-1).mean()
 
 
+def classification_loss(logits, labels, w, eps, rbl=True, gamma=0.0):
+    """The classification term with the focal-style factor: per sample, the cross-entropy
+    against the RBL targets (or the one-hot label when rbl is off) times (1 - p_y)^gamma, p_y the
+    softmax probability of the true class (not detached, as focal loss); the batch mean.
+    gamma 0 is rbl_loss / ce_loss."""
+    logp = F.log_softmax(logits, -1)
+    q = rbl_targets(labels, w.to(logits.dtype), eps) if rbl else F.one_hot(labels, logits.shape[-1]).to(logits.dtype)
+    per_sample = -(q * logp).sum(-1)
+    if gamma:
+        p_true = logp.gather(1, labels[:, None]).squeeze(1).exp()
+        per_sample = per_sample * (1 - p_true) ** gamma
+    return per_sample.mean()
+
+
 def rac_loss(cams, cams_flipped_input, w):
     """cams of x and of flip(x) [B, K, G, G]; the second is flipped back along width."""
     diff = (cams - cams_flipped_input.flip(-1)) ** 2

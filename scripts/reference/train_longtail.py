@@ -70,6 +70,8 @@ DEFAULTS = {
     "loss.rac": True,
     "loss.lambda": 0.1,
     "loss.balance_normaliser": 10.0,
+    "loss.focal_gamma": 0.0,
+    "loss.warm_start_steps": 0,
     "optim.lr": 5e-4,
     "optim.lr_batch": 512,
     "optim.weight_decay": 0.05,
@@ -534,16 +536,20 @@ def train_run(cfg, method, seed, data, log):
             imgs = torch.where(flip.view(-1, 1, 1, 1), imgs.flip(2), imgs)
         x = data.normalise(imgs)
         b = x.shape[0]
-        if rac_on:
+        # A warm start: plain cross-entropy (no focal factor, no mirror) before warm_start_steps.
+        method_now = step >= cfg["loss.warm_start_steps"]
+        rbl_now, rac_now = rbl_on and method_now, rac_on and method_now
+        gamma = cfg["loss.focal_gamma"] if method_now else 0.0
+        if rac_now:
             # The batch and its mirror as one batch of 2B (src/train/step.ts); the mirror is of
             # the augmented image, and drop path draws its own masks for each half.
             logits, cams = model(torch.cat([x, x.flip(-1)]))
             logits, cams, cams_of_flipped = logits[:b], cams[:b], cams[b:]
         else:
             logits, _ = model(x)
-        cls = sm.rbl_loss(logits, y, w, eps) if rbl_on else sm.ce_loss(logits, y)
-        rac = sm.rac_loss(cams, cams_of_flipped, w) if rac_on else None
-        total = cls + lam * rac if rac_on else cls
+        cls = sm.classification_loss(logits, y, w, eps, rbl=rbl_now, gamma=gamma)
+        rac = sm.rac_loss(cams, cams_of_flipped, w) if rac_now else None
+        total = cls + lam * rac if rac_now else cls
         opt.zero_grad(set_to_none=True)
         total.backward()
         live = [p for p in params if p.grad is not None]

@@ -79,6 +79,8 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'loss.rac', type: bool, default: true, doc: 're-balanced attention consistency under horizontal flips' },
   { key: 'loss.lambda', type: positive, default: 0.1, doc: 'weight of the consistency term' },
   { key: 'loss.balance_normaliser', type: { kind: 'number', min: 0, words: ['classes'] }, default: 10, doc: 'w_c = N / (normaliser * n_c); the reference uses 10; "classes": the class count' },
+  { key: 'loss.focal_gamma', type: positive, default: 0, doc: 'focal-style factor: each sample\'s classification loss times (1 - p_true)^gamma; 0: off (the paper)' },
+  { key: 'loss.warm_start_steps', type: count(0), default: 0, doc: 'the first N steps train with plain cross-entropy (stage 1 of a warm start), the configured loss after; 0: off' },
 
   // --- optimiser and schedule ---
   { key: 'optim.lr', type: positive, default: 5e-4, doc: 'base learning rate at batch lr_batch (scaled linearly with the batch size)' },
@@ -161,6 +163,8 @@ export interface LossConfig {
   rac: boolean;
   lambda: number;
   balance_normaliser: number | 'classes';
+  focal_gamma: number;
+  warm_start_steps: number;
 }
 
 export interface OptimConfig {

@@ -27,6 +27,22 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
   return softTargetCrossEntropy(logits, oneHot);
 }
 
+/**
+ * The classification term with the focal-style factor of the 2025 follow-up: per sample the
+ * cross-entropy against `targets`, times (1 - p_y)^gamma with p_y the softmax probability of
+ * the true class (not detached, as in focal loss), so samples the model already gets right
+ * (mostly those of the frequent classes) weigh less; the batch mean. gamma 0 is
+ * softTargetCrossEntropy exactly.
+ */
+export function focalSoftTargetCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, labels: tf.Tensor1D, gamma: number): tf.Scalar {
+  if (gamma === 0) return softTargetCrossEntropy(logits, targets);
+  const logProbs = tf.logSoftmax(logits, -1);
+  const perSample = tf.neg(tf.sum(tf.mul(targets, logProbs), 1));
+  const oneHot = tf.cast(tf.oneHot(labels, logits.shape[1]), 'float32');
+  const pTrue = tf.exp(tf.sum(tf.mul(oneHot, logProbs), 1));
+  return tf.mean(tf.mul(perSample, tf.pow(tf.sub(1, pTrue), gamma))) as tf.Scalar;
+}
+
 /** RBL: cross-entropy against the re-balanced smooth labels. */
 export function rebalancedSmoothLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, weights: tf.Tensor1D, eps: number): tf.Scalar {
   return softTargetCrossEntropy(logits, rebalancedTargets(labels, weights, eps));

@@ -1,7 +1,7 @@
 // The MEK training objective on a batch run as [clean; flipped]: each term is one config key,
 // so plain cross-entropy, RBL only, RAC only and full MEK differ by a switch.
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropy, rebalancedAttentionConsistency, rebalancedSmoothLoss } from './losses.ts';
+import { focalSoftTargetCrossEntropy, rebalancedAttentionConsistency, rebalancedTargets } from './losses.ts';
 
 export interface MekLossOptions {
   /** Re-balanced smooth labels; false gives plain cross-entropy. */
@@ -12,11 +12,18 @@ export interface MekLossOptions {
   rac: boolean;
   /** Weight of the consistency term. */
   lambda: number;
+  /** Focal-style factor (1 - p_true)^focalGamma on the classification term; 0: off. */
+  focalGamma: number;
   /** Class balance weights (see balance.ts). */
   classWeights: number[];
 }
 
-export const REFERENCE_LOSS: Omit<MekLossOptions, 'classWeights'> = { rbl: true, eps: 0.3, rac: true, lambda: 0.1 };
+export const REFERENCE_LOSS: Omit<MekLossOptions, 'classWeights'> = { rbl: true, eps: 0.3, rac: true, lambda: 0.1, focalGamma: 0 };
+
+/** Stage 1 of a warm start: plain cross-entropy, nothing else (loss.warm_start_steps). */
+export function plainCrossEntropy(opts: MekLossOptions): MekLossOptions {
+  return { ...opts, rbl: false, rac: false, focalGamma: 0 };
+}
 
 export interface LossTerms {
   /** The classification term: RBL, or plain cross-entropy when RBL is off. */
@@ -39,7 +46,10 @@ export function mekLoss(
   weights: tf.Tensor1D,
   opts: MekLossOptions,
 ): LossTerms {
-  const cls = opts.rbl ? rebalancedSmoothLoss(logits, labels, weights, opts.eps) : crossEntropy(logits, labels);
+  const targets = opts.rbl
+    ? rebalancedTargets(labels, weights, opts.eps)
+    : (tf.cast(tf.oneHot(labels, logits.shape[1]), 'float32') as tf.Tensor2D);
+  const cls = focalSoftTargetCrossEntropy(logits, targets, labels, opts.focalGamma ?? 0);
   if (!opts.rac) return { cls, rac: null, total: cls };
   if (!cams || !camsOfFlipped) throw new Error('the consistency term needs the CAMs of both views');
   const rac = rebalancedAttentionConsistency(cams, camsOfFlipped, weights);

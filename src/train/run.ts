@@ -28,6 +28,7 @@ import type { ProgressReporter } from './progress.ts';
 import { learningRate, type CosineSchedule } from './schedule.ts';
 import { ReplicaPool } from './replicas/pool.ts';
 import { trainStep, type TrainContext } from './step.ts';
+import { plainCrossEntropy, type MekLossOptions } from '../mek/objective.ts';
 
 export interface TrainRunOptions {
   config: Config;
@@ -141,11 +142,20 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     warmupSteps: config.schedule.warmup_steps,
     totalSteps: config.train.steps,
   };
+  const methodLoss: MekLossOptions = {
+    rbl: config.loss.rbl,
+    eps: config.loss.eps,
+    rac: config.loss.rac,
+    lambda: config.loss.lambda,
+    focalGamma: config.loss.focal_gamma,
+    classWeights: weights,
+  };
+  const warmStartLoss = plainCrossEntropy(methodLoss);
   const ctx: TrainContext = {
     store,
     consts,
     optimizer,
-    loss: { rbl: config.loss.rbl, eps: config.loss.eps, rac: config.loss.rac, lambda: config.loss.lambda, classWeights: weights },
+    loss: methodLoss,
     clipNorm: config.optim.clip_norm,
     rng,
     training: true,
@@ -270,6 +280,9 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
         continue;
       }
       const lr = learningRate(schedule, step);
+      // A warm start trains its first steps with plain cross-entropy (the replicas get the
+      // loss with every batch).
+      ctx.loss = step < config.loss.warm_start_steps ? warmStartLoss : methodLoss;
       const input = { images: batch.images, labels: batch.labels };
       const result = replicas ? await replicas.trainStep(ctx, input, lr) : trainStep(ctx, input, lr);
       tf.dispose([batch.images, batch.labels]);

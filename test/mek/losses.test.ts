@@ -1,6 +1,8 @@
 // Balance weights and the properties of the two MEK terms that the golden test cannot show.
 import { existsSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+// gradient functions (the union package registers them for this tfjs-core)
+import '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend.ts';
 import { balanceWeights } from '../../src/mek/balance.ts';
@@ -90,7 +92,7 @@ describe('re-balanced attention consistency', () => {
       const cams = tf.randomNormal([1, 3, 2, 2], 0, 1, 'float32', 2) as tf.Tensor4D;
       const flipped = tf.randomNormal([1, 3, 2, 2], 0, 1, 'float32', 3) as tf.Tensor4D;
       const w = tf.tensor1d([1, 2, 3]);
-      const base = { eps: 0.3, lambda: 0.1, classWeights: [1, 2, 3] };
+      const base = { eps: 0.3, lambda: 0.1, focalGamma: 0, classWeights: [1, 2, 3] };
       const value = (rbl: boolean, rac: boolean) => mekLoss(logits, labels, cams, flipped, w, { ...base, rbl, rac }).total.dataSync()[0]!;
       const ce = crossEntropy(logits, labels).dataSync()[0]!;
       const rbl = rebalancedSmoothLoss(logits, labels, w, 0.3).dataSync()[0]!;
@@ -100,5 +102,47 @@ describe('re-balanced attention consistency', () => {
       expect(value(false, true)).toBeCloseTo(ce + 0.1 * rac, 5);
       expect(value(true, true)).toBeCloseTo(rbl + 0.1 * rac, 5);
     });
+  });
+});
+
+describe('focal-style factor (loss.focal_gamma), golden values from the PyTorch reference', () => {
+  // scripts/reference/make_loss_regimes.py: swin_mek.classification_loss in float64
+  const fixture = JSON.parse(readFileSync(new URL('../fixtures/loss_regimes.json', import.meta.url), 'utf8')) as {
+    eps: number;
+    class_weights: number[];
+    labels: number[];
+    logits: number[];
+    shape: [number, number];
+    cases: { rbl: boolean; gamma: number; loss: number; grad: number[] }[];
+  };
+
+  for (const c of fixture.cases) {
+    it(`${c.rbl ? 'RBL' : 'plain'} targets, gamma ${c.gamma}: loss and gradient to 1e-5`, () => {
+      const { loss, grad } = tf.tidy(() => {
+        const labels = tf.tensor1d(fixture.labels, 'int32');
+        const w = tf.tensor1d(fixture.class_weights);
+        const opts = { rbl: c.rbl, eps: fixture.eps, rac: false, lambda: 0.1, focalGamma: c.gamma, classWeights: fixture.class_weights };
+        const f = (logits: tf.Tensor) => mekLoss(logits as tf.Tensor2D, labels, null, null, w, opts).total;
+        const { value, grad } = tf.valueAndGrad(f)(tf.tensor2d(fixture.logits, fixture.shape));
+        return { loss: value.dataSync()[0]!, grad: Array.from(grad.dataSync()) };
+      });
+      expect(Math.abs(loss - c.loss)).toBeLessThan(1e-5 * Math.max(1, Math.abs(c.loss)));
+      grad.forEach((g, i) => expect(Math.abs(g - c.grad[i]!)).toBeLessThan(1e-5));
+    });
+  }
+
+  it('weighs a sample the model already gets right less than one it gets wrong', () => {
+    // Both samples of class 0; the first predicted with p ~ 0.96, the second with p ~ 0.02.
+    const perSample = (gamma: number) =>
+      tf.tidy(() => {
+        const w = tf.tensor1d([1, 1, 1]);
+        const opts = { rbl: false, eps: 0, rac: false, lambda: 0, focalGamma: gamma, classWeights: [1, 1, 1] };
+        const one = (row: number[]) => mekLoss(tf.tensor2d([row]), tf.tensor1d([0], 'int32'), null, null, w, opts).total.dataSync()[0]!;
+        return [one([5, 1, 1]), one([-3, 1, 1])];
+      });
+    const [right0, wrong0] = perSample(0);
+    const [right2, wrong2] = perSample(2);
+    expect(right2! / right0!).toBeLessThan(0.01); // (1 - 0.965)^2
+    expect(wrong2! / wrong0!).toBeGreaterThan(0.9);
   });
 });

@@ -32,7 +32,7 @@ function lossContext(store: ParamStore, consts: SwinConstants, fixture: any, ove
       beta2: fixture.adamw.betas[1],
       eps: fixture.adamw.eps,
     }),
-    loss: { rbl: true, eps: fixture.eps, rac: true, lambda: fixture.lambda, classWeights: fixture.class_weights, ...overrides },
+    loss: { rbl: true, eps: fixture.eps, rac: true, lambda: fixture.lambda, focalGamma: 0, classWeights: fixture.class_weights, ...overrides },
     clipNorm: fixture.adamw.clip_norm,
     rng: new Rng(0),
     training: false,

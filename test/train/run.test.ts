@@ -92,6 +92,29 @@ describe('training run', () => {
     expect(b.meta.training!.loader).toEqual(a.meta.training!.loader);
   });
 
+  it('loss.warm_start_steps: plain cross-entropy first (bit-identical to a CE run), then the configured loss', async () => {
+    const small = ['train.steps=3', 'train.batch_size=2', 'train.eval_every=0', 'loss.focal_gamma=2'];
+    // All three steps in stage 1: the same weights as a plain cross-entropy run.
+    const warm = await runTraining({ config: config('warm-all', [...small, 'loss.warm_start_steps=3']), backend, progress: quiet, stopRequested: () => false });
+    const ce = await runTraining({ config: config('plain-ce', [...small, 'loss.rbl=false', 'loss.rac=false', 'loss.focal_gamma=0']), backend, progress: quiet, stopRequested: () => false });
+    const a = await readCheckpoint(join(warm.runDir, 'last.json'));
+    const b = await readCheckpoint(join(ce.runDir, 'last.json'));
+    for (const [name, values] of a.values) expect(b.values.get(name), name).toEqual(values);
+
+    // The switch, with the batch split across two threads (the replica gets the loss with each batch).
+    const wasm = await selectBackend('wasm');
+    const split = await runTraining({
+      config: config('warm-switch', ['train.steps=4', 'train.batch_size=4', 'train.eval_every=0', 'loss.warm_start_steps=2', 'train.threads=2']),
+      backend: wasm,
+      progress: quiet,
+      stopRequested: () => false,
+    });
+    await selectBackend('cpu');
+    const events = readFileSync(join(split.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'train');
+    expect(events.map((e) => e.loss_rac === null)).toEqual([true, true, false, false]);
+    for (const e of events.slice(2)) expect(e.loss).toBeCloseTo(e.loss_cls + 0.1 * e.loss_rac, 5);
+  });
+
   it('model.init starts from a PyTorch backbone (the release\'s start_0.pt layout) and says what it did', async () => {
     const fixtures = new URL('../fixtures/torch/', import.meta.url).pathname;
     const expected = JSON.parse(readFileSync(join(fixtures, 'expected.json'), 'utf8'));

@@ -115,6 +115,7 @@ export class ReplicaPool {
           images,
           labels,
           share: n / total,
+          loss: ctx.loss,
           seed: ctx.rng.nextUint32(),
           paramsChanged: true,
         }),

@@ -28,6 +28,8 @@ export type ReplicaRequest =
       labels: Int32Array;
       /** This part's share of the whole batch: both loss terms are per-sample means. */
       share: number;
+      /** The loss of this step (a warm start changes it during the run). */
+      loss: MekLossOptions;
       /** Seed of this step's drop-path draws, from the run's generator. */
       seed: number;
       /** Whether the parameters changed since the last request. */

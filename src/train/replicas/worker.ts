@@ -26,7 +26,7 @@ const ctx: TrainContext = {
   // Never stepped: the training thread owns the optimizer.
   optimizer: new AdamW([], {}),
   // An inference-only replica never computes a loss.
-  loss: init.loss ?? { rbl: false, eps: 0, rac: false, lambda: 0, classWeights: [] },
+  loss: init.loss ?? { rbl: false, eps: 0, rac: false, lambda: 0, focalGamma: 0, classWeights: [] },
   clipNorm: 0,
   rng: new Rng(0),
   training: init.training,
@@ -47,6 +47,7 @@ async function gradients(r: Extract<ReplicaRequest, { kind: 'gradients' }>): Pro
   if (!init.loss) throw new Error('this replica was started for inference only');
   if (r.paramsChanged) loadParams();
   ctx.rng = new Rng(r.seed);
+  ctx.loss = r.loss;
   const n = r.labels.length;
   const s = init.variant.imgSize;
   const images = tf.tensor4d(r.images, [n, s, s, 3]);
