@@ -30,8 +30,11 @@ export const SYNTH_DEFAULTS = { seed: 0, size: 1400, imageSize: 100 } as const;
 /** Below this the rarest classes cannot keep a few images in each split with Happiness on top. */
 export const MIN_SIZE = 100;
 const MIN_PER_CLASS = { train: 3, test: 2 } as const;
-/** Bumped whenever the drawing changes, so an old dataset is not mistaken for a current one. */
-const GENERATOR_VERSION = 1;
+/**
+ * Bumped whenever the drawing changes, so an old dataset is not mistaken for a current one.
+ * 2: sets easier than difficulty 1 frame the face tightly and hold people who look more alike.
+ */
+const GENERATOR_VERSION = 2;
 const JPEG_QUALITY = 90;
 /** Images rendered at once; sharp spreads each over its own threads as well. */
 const RENDER_CONCURRENCY = 4;

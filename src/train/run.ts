@@ -11,7 +11,7 @@ import { DataError } from '../data/errors.ts';
 import { loadSplit, type SplitSamples } from '../data/labels.ts';
 import { BatchLoader, type LoaderPosition } from '../data/loader.ts';
 import { PreparePool } from '../data/pool.ts';
-import { IMAGE_DIR, LABEL_FILE, synthesizeDataset } from '../data/synth.ts';
+import { IMAGE_DIR, LABEL_FILE, MANIFEST_FILE, synthesizeDataset } from '../data/synth.ts';
 import type { Metrics } from '../eval/metrics.ts';
 import { confusionPng, curvesPng } from '../eval/plots.ts';
 import { readCheckpoint, saveCheckpoint, type SaveOptions } from '../io/checkpoint.ts';
@@ -63,15 +63,36 @@ function evalRecord(m: Metrics, classes: string[]): Record<string, unknown> {
   };
 }
 
-/** Writes a synthetic dataset where the config asks for one and the label file is absent. */
+/**
+ * Writes the synthetic dataset the config asks for (data.synth_size) where its label file is
+ * absent, or where data.root holds a synthetic set written with other settings or by an older
+ * generator (its synth.json says so), which is replaced: a changed demo config or generator
+ * takes effect. A folder without synth.json (real data) is never touched.
+ */
 async function ensureDataset(config: Config, progress: ProgressReporter): Promise<void> {
   const d = config.data;
-  if (d.format !== 'rafdb' || existsSync(d.label_file) || d.synth_size === 0) return;
-  if (resolve(d.label_file) !== resolve(d.root, LABEL_FILE)) {
+  if (d.format !== 'rafdb' || d.synth_size === 0) return;
+  const ownLabels = resolve(d.label_file) === resolve(d.root, LABEL_FILE);
+  const synthetic = ownLabels && existsSync(join(d.root, MANIFEST_FILE));
+  if (existsSync(d.label_file) && !synthetic) return;
+  if (!ownLabels) {
     throw new DataError(`data.synth_size is set but data.label_file (${d.label_file}) is not ${join(d.root, LABEL_FILE)}, where the synthetic set is written`);
   }
-  progress.line(`writing a synthetic face dataset (${d.synth_size} images) to ${d.root} (first use)...`);
-  await synthesizeDataset({ out: d.root, seed: config.train.seed, size: d.synth_size, imageSize: 100, difficulty: d.synth_difficulty });
+  let announced = false;
+  // Returns at once, writing nothing, when the folder already holds this very set.
+  await synthesizeDataset({
+    out: d.root,
+    seed: config.train.seed,
+    size: d.synth_size,
+    imageSize: 100,
+    difficulty: d.synth_difficulty,
+    force: synthetic,
+    onProgress: () => {
+      if (announced) return;
+      announced = true;
+      progress.line(`writing a synthetic face dataset (${d.synth_size} images, difficulty ${d.synth_difficulty}) to ${d.root}...`);
+    },
+  });
 }
 
 function loadSplits(config: Config): { train: SplitSamples; test: SplitSamples } {

@@ -20,7 +20,7 @@ import {
   synthCounts,
   synthesizeDataset,
 } from '../../src/data/synth.ts';
-import { sampleFace, type FaceSpec } from '../../src/data/synth/face.ts';
+import { identitySpread, sampleFace, type FaceSpec } from '../../src/data/synth/face.ts';
 import { Rng } from '../../src/random.ts';
 import { runCommands } from '../helpers/cli.ts';
 
@@ -309,6 +309,24 @@ describe('difficulty', () => {
     expect(soft.weak).toBeLessThan(hard.weak / 2);
     expect(soft.blended).toBeLessThan(hard.blended / 2);
     expect(soft.occluded).toBeLessThan(hard.occluded / 2);
+  });
+
+  it('below 1 frames the face tightly and draws people who look more alike', () => {
+    expect(identitySpread(1)).toBe(1);
+    expect(identitySpread(0.1)).toBeLessThan(0.5);
+    // The same draws at both difficulties: the easy face is larger and sits higher (brows to
+    // mouth centred), and over many faces the face widths spread less.
+    const full = sampleFace(new Rng(11), HAPPINESS, 1);
+    const easy = sampleFace(new Rng(11), HAPPINESS, 0.1);
+    expect(easy.pose.scale).toBeGreaterThan(full.pose.scale * 1.5);
+    expect(easy.pose.dy).toBeLessThan(0);
+    const spread = (d: number) => {
+      const rng = new Rng(5);
+      const widths = Array.from({ length: 300 }, (_, i) => sampleFace(rng, i % 7, d).identity.faceW);
+      const mean = widths.reduce((a, b) => a + b, 0) / widths.length;
+      return Math.sqrt(widths.reduce((a, w) => a + (w - mean) ** 2, 0) / widths.length);
+    };
+    expect(spread(0.1)).toBeLessThan(spread(1) * 0.5);
   });
 
   it('is recorded in synth.json and out of range is a usage error', async () => {

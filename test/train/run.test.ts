@@ -154,6 +154,32 @@ describe('training run', () => {
     expect(optional.join('\n')).toMatch(/absent_start_0\.pt not found: starting from random weights/);
   });
 
+  it('a synthetic set written with other settings is rewritten for the config; real data never is', async () => {
+    const cfg = (dir: string, name: string) =>
+      loadConfig(undefined, [
+        'model.variant=swin_tiny_test', `data.root=${dir}`, `data.label_file=${join(dir, 'list_patition_label.txt')}`,
+        'data.workers=0', 'data.synth_size=100', 'data.synth_difficulty=0.5', 'train.steps=1', 'train.batch_size=2',
+        'train.eval_every=0', `train.out_dir=${join(root, 'runs')}`, `train.name=${name}`,
+      ]);
+    const demo = join(root, 'stale-demo');
+    await synthesizeDataset({ out: demo, seed: cfg(demo, 'x').train.seed, size: 100, imageSize: 100, difficulty: 1 });
+    await runTraining({ config: cfg(demo, 'stale'), backend, progress: quiet, stopRequested: () => false });
+    expect(JSON.parse(readFileSync(join(demo, 'synth.json'), 'utf8')).difficulty).toBe(0.5);
+
+    // A folder of real data (no synth.json) with a label file: used as it is.
+    const real = join(root, 'real');
+    mkdirSync(join(real, 'Image', 'aligned'), { recursive: true });
+    const labels = readFileSync(join(data, 'list_patition_label.txt'), 'utf8');
+    for (const line of labels.trim().split('\n')) {
+      const name = line.split(' ')[0]!.replace('.jpg', '_aligned.jpg');
+      writeFileSync(join(real, 'Image', 'aligned', name), readFileSync(join(data, 'Image', 'aligned', name)));
+    }
+    writeFileSync(join(real, 'list_patition_label.txt'), labels);
+    await runTraining({ config: cfg(real, 'real'), backend, progress: quiet, stopRequested: () => false });
+    expect(existsSync(join(real, 'synth.json'))).toBe(false);
+    expect(readFileSync(join(real, 'list_patition_label.txt'), 'utf8')).toBe(labels);
+  }, 300_000);
+
   it('a missing dataset is one line naming the label file and where the images go', async () => {
     const c = config('missing', [`data.label_file=${join(root, 'nope', 'list_patition_label.txt')}`, `data.root=${join(root, 'nope')}`]);
     await expect(runTraining({ config: c, backend, progress: quiet, stopRequested: () => false })).rejects.toThrow(

@@ -108,6 +108,12 @@ const RESTING_STD: Partial<Record<Unit, number>> = {
 const AMBIGUOUS_FRACTION = 0.15;
 /** Fraction of faces with a weak expression (intensity 0.1 .. 0.4). */
 const WEAK_FRACTION = 0.3;
+/** Easier sets zoom the face by 1 + ALIGNED_ZOOM * (1 - difficulty)... */
+const ALIGNED_ZOOM = 1;
+/** ...and move the point this far below the face centre (between brows and mouth, face units) towards the image centre. */
+const ALIGNED_CENTRE_Y = 5;
+/** identitySpread as the difficulty goes to 0. */
+const IDENTITY_SPREAD_MIN = 0.3;
 
 export interface Rgb {
   r: number;
@@ -273,6 +279,41 @@ function sampleIdentity(rng: Rng): Identity {
 }
 
 /**
+ * How far each person stays from the average face at difficulty d: 1 at d = 1 (everyone as
+ * drawn), falling with d so that easier sets hold people who look more alike (face shape,
+ * feature placement and colouring), as a posed-expression set with few subjects does.
+ */
+export function identitySpread(d: number): number {
+  return d >= 1 ? 1 : IDENTITY_SPREAD_MIN + (1 - IDENTITY_SPREAD_MIN) * d;
+}
+
+/** The middle of every range sampleIdentity draws from. */
+const AVERAGE_FACE = {
+  faceW: 29, faceH: 37, chin: 0.9, fringeDepth: 0.5, eyeY: -4.5, eyeDx: 12, eyeW: 5.8, eyeH: 5.8 * 0.485,
+  irisR: 5.8 * 0.47, browGap: 7.75, browLen: 7, browThick: 1.95, noseY: 10, noseW: 4.05, mouthY: 21, mouthW: 9.75,
+  lipThick: 2,
+} as const satisfies Partial<Record<keyof Identity, number>>;
+const AVERAGE_COLOURS = {
+  skin: hsl(26.5, 0.425, 0.535),
+  lips: hsl(0, 0.45, 0.39),
+  iris: hsl(25, 0.4, 0.26),
+  hair: hsl(30, 0.35, 0.375),
+  clothes: hsl(210, 0.4, 0.5),
+} as const satisfies Partial<Record<keyof Identity, Rgb>>;
+
+/** `id` moved to `spread` of its distance from the average face (hair style kept). */
+function towardsAverage(id: Identity, spread: number): Identity {
+  const out = { ...id };
+  const mix = (x: number, mean: number) => mean + spread * (x - mean);
+  for (const [k, mean] of Object.entries(AVERAGE_FACE) as [keyof typeof AVERAGE_FACE, number][]) out[k] = mix(id[k], mean);
+  for (const [k, mean] of Object.entries(AVERAGE_COLOURS) as [keyof typeof AVERAGE_COLOURS, Rgb][]) {
+    const c = id[k];
+    out[k] = { r: Math.round(mix(c.r, mean.r)), g: Math.round(mix(c.g, mean.g)), b: Math.round(mix(c.b, mean.b)) };
+  }
+  return out;
+}
+
+/**
  * Expression of a face of class `label`: the prototype (possibly blended towards a
  * confusable class), scaled by an intensity that is often weak, each unit varied by a factor
  * of its own, plus the person's resting offsets, so neither the classes nor the units are
@@ -306,7 +347,7 @@ function sampleExpression(rng: Rng, label: number, d: number): Pick<FaceSpec, 'i
 }
 
 function samplePose(rng: Rng, d: number): Pose {
-  return {
+  const pose: Pose = {
     dx: d * rng.normal() * 3.5,
     dy: d * rng.normal() * 3,
     scale: between(rng, 0.95, 0.95 + 0.33 * d),
@@ -314,6 +355,15 @@ function samplePose(rng: Rng, d: number): Pose {
     gaze: clamp(rng.normal() * 0.35, -1, 1),
     mirror: chance(rng, 0.5),
   };
+  if (d < 1) {
+    // Easier sets frame the face as an aligned face crop does: zoomed in on brows to mouth,
+    // that region centred. The jitter scales with the face.
+    const zoom = 1 + ALIGNED_ZOOM * (1 - d);
+    pose.scale *= zoom;
+    pose.dx *= zoom;
+    pose.dy = pose.dy * zoom - ALIGNED_CENTRE_Y * (1 - d) * pose.scale;
+  }
+  return pose;
 }
 
 function sampleBackground(rng: Rng, d: number): Background {
@@ -390,13 +440,15 @@ function sampleDegradation(rng: Rng, d: number): Degradation {
 
 /**
  * One face of class `label` (0-based), drawing from `rng` in a fixed order. `difficulty` in
- * (0, 1] scales the nuisances (pose, clutter, occlusion, degradation) and the share of weak,
- * blended and idiosyncratic expressions; 1 is the full set. The draws are the same at every
- * difficulty, so 1 reproduces the files of earlier versions.
+ * (0, 1] scales the nuisances (pose, clutter, occlusion, degradation), the share of weak,
+ * blended and idiosyncratic expressions and how much people differ (identitySpread); below 1
+ * the face is also framed tightly, brows to mouth, as in an aligned face crop. 1 is the full
+ * set. The draws are the same at every difficulty, so 1 reproduces the files of earlier
+ * versions.
  */
 export function sampleFace(rng: Rng, label: number, difficulty = 1): FaceSpec {
   const d = difficulty;
-  const identity = sampleIdentity(rng);
+  const identity = d < 1 ? towardsAverage(sampleIdentity(rng), identitySpread(d)) : sampleIdentity(rng);
   return {
     label,
     ...sampleExpression(rng, label, d),
