@@ -1,6 +1,8 @@
-"""Golden values for the loss keys added for the long-tailed regimes (loss.focal_gamma) from
-the PyTorch reference's classification_loss (swin_mek.py): the loss and its gradient with
-respect to the logits, in float64, for RBL and plain targets and several gamma values.
+"""Golden values for the loss keys added for the long-tailed regimes from the PyTorch reference
+(swin_mek.py, train_longtail.py), in float64: loss.focal_gamma (classification_loss and its
+gradient with respect to the logits, RBL and plain targets, several gamma values) and
+loss.balance_power (the balance weights of the long-tailed Fashion-MNIST counts and the RBL
+loss with them).
 
 Run with Debian's PyTorch:  /usr/bin/python3 scripts/reference/make_loss_regimes.py
 Writes test/fixtures/loss_regimes.json (deterministic, seed 2048).
@@ -40,10 +42,22 @@ def main():
                 assert abs(plain.item() - loss.item()) < 1e-12, "gamma 0 must be the plain loss"
             cases.append(dict(rbl=rbl, gamma=gamma, loss=loss.item(), grad=x.grad.flatten().tolist()))
             print(f"rbl {rbl!s:5} gamma {gamma}: loss {loss.item():.8f}")
+    # loss.balance_power: w_c = (N / (10 n_c))^power on the ratio-50 Fashion-MNIST counts
+    lt_counts = [6000, 3884, 2515, 1628, 1054, 682, 442, 286, 185, 120]  # dataset/fmnist-lt-r50
+    lt_labels = torch.tensor([0, 9, 8, 3, 5, 1, 7, 2])
+    lt_logits = (torch.randn(8, 10, generator=g) * 2.0).float().double()
+    balance = []
+    for power in (1.0, 0.5, 0.0):
+        wp = sm.balance_weights(lt_counts, 10.0) ** power
+        loss = sm.classification_loss(lt_logits, lt_labels, wp, 0.3, rbl=True)
+        balance.append(dict(power=power, weights=wp.tolist(), rbl_loss=loss.item()))
+        print(f"balance power {power}: weights {[round(x, 4) for x in wp.tolist()]}, RBL loss {loss.item():.8f}")
     fixture = dict(
         note="scripts/reference/make_loss_regimes.py: swin_mek.classification_loss in float64",
         eps=0.3, class_weights=w.tolist(), labels=labels.tolist(), logits=logits.flatten().tolist(),
-        shape=list(logits.shape), cases=cases)
+        shape=list(logits.shape), cases=cases,
+        balance_counts=lt_counts, balance_labels=lt_labels.tolist(), balance_logits=lt_logits.flatten().tolist(),
+        balance=balance)
     with open(OUT, "w") as f:
         json.dump(fixture, f, indent=1)
         f.write("\n")

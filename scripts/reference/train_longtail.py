@@ -70,6 +70,7 @@ DEFAULTS = {
     "loss.rac": True,
     "loss.lambda": 0.1,
     "loss.balance_normaliser": 10.0,
+    "loss.balance_power": 1.0,
     "loss.focal_gamma": 0.0,
     "loss.warm_start_steps": 0,
     "optim.lr": 5e-4,
@@ -444,9 +445,10 @@ def init_like_mek(model):
             nn.init.zeros_(m.bias)
 
 
-def balance_weights(counts, normaliser):
+def balance_weights(counts, normaliser, power=1.0):
+    """src/mek/balance.ts: w_c = (N / (normaliser * n_c))^power, in float64, then float32."""
     norm = len(counts) if normaliser == "classes" else normaliser
-    return sm.balance_weights(counts, norm).to(torch.float32)
+    return (sm.balance_weights(counts, norm) ** power).to(torch.float32)
 
 
 def rarest_classes(train_counts, classes, k=RAREST_COUNT):
@@ -502,7 +504,7 @@ def train_run(cfg, method, seed, data, log):
     sampler = TrainSampler(data.train_labels, B, cfg["data.sampler"], cfg["data.repeat_to"],
                            cfg["data.drop_last"], data_gen)
 
-    w = balance_weights(data.train_counts, cfg["loss.balance_normaliser"])
+    w = balance_weights(data.train_counts, cfg["loss.balance_normaliser"], cfg["loss.balance_power"])
     # Every parameter in one group, as the reference: weight decay on all of them. The unused
     # encoder.norm and encoder.feature get no gradient, and AdamW skips them (as mek's, which
     # does not hold them in its trainable list).

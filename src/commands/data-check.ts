@@ -34,6 +34,7 @@ export interface DataCheckReport {
   /** Largest over smallest training count; null when a class has none. */
   imbalance_ratio: number | null;
   balance_normaliser: number | 'classes';
+  balance_power: number;
   /** The weights training uses (null when they cannot be computed: an empty class). */
   weights: number[] | null;
   missing_images: number;
@@ -63,7 +64,8 @@ export function runDataCheck(config: Config): DataCheckReport {
     splits,
     imbalance_ratio: hasEmpty ? null : Math.max(...train) / Math.min(...train),
     balance_normaliser: normaliser,
-    weights: hasEmpty ? null : balanceWeights(train, normaliser),
+    balance_power: config.loss.balance_power,
+    weights: hasEmpty ? null : balanceWeights(train, normaliser, config.loss.balance_power),
     missing_images: splits.train.images.missing + splits.test.images.missing,
     problems: scan.problems,
     ok: scan.problems.length === 0,
@@ -108,7 +110,7 @@ export function formatDataCheck(r: DataCheckReport): string {
   const norm = r.balance_normaliser === 'classes' ? `${r.classes.length} (the class count)` : String(r.balance_normaliser);
   lines.push(
     r.weights
-      ? `balance weights w_c = N / (${norm} * n_c), as training uses them: [${r.weights.map((w) => w.toFixed(8)).join(', ')}]`
+      ? `balance weights w_c = ${r.balance_power === 1 ? `N / (${norm} * n_c)` : `(N / (${norm} * n_c))^${r.balance_power}`}, as training uses them: [${r.weights.map((w) => w.toFixed(8)).join(', ')}]`
       : 'balance weights: cannot be computed (a class has no training samples)',
     '',
   );

@@ -79,6 +79,7 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'loss.rac', type: bool, default: true, doc: 're-balanced attention consistency under horizontal flips' },
   { key: 'loss.lambda', type: positive, default: 0.1, doc: 'weight of the consistency term' },
   { key: 'loss.balance_normaliser', type: { kind: 'number', min: 0, words: ['classes'] }, default: 10, doc: 'w_c = N / (normaliser * n_c); the reference uses 10; "classes": the class count' },
+  { key: 'loss.balance_power', type: positive, default: 1, doc: 'w_c = (N / (normaliser * n_c))^power; 1: the reference; 0.5: square-root re-balancing (flatter RBL shares and RAC weights)' },
   { key: 'loss.focal_gamma', type: positive, default: 0, doc: 'focal-style factor: each sample\'s classification loss times (1 - p_true)^gamma; 0: off (the paper)' },
   { key: 'loss.warm_start_steps', type: count(0), default: 0, doc: 'the first N steps train with plain cross-entropy (stage 1 of a warm start), the configured loss after; 0: off' },
 
@@ -163,6 +164,7 @@ export interface LossConfig {
   rac: boolean;
   lambda: number;
   balance_normaliser: number | 'classes';
+  balance_power: number;
   focal_gamma: number;
   warm_start_steps: number;
 }

@@ -1,16 +1,20 @@
-// Class balance weights: w_c = N / (norm * n_c). The reference hard-codes norm = 10 (its
-// RAF-DB constants); 'classes' uses the class count K, which makes the sample-weighted mean 1.
+// Class balance weights: w_c = (N / (norm * n_c))^power. The reference hard-codes norm = 10
+// (its RAF-DB constants) and power 1; 'classes' uses the class count K, which makes the
+// sample-weighted mean 1 (at power 1). A power below 1 flattens the weights (0.5: square-root
+// re-balancing, 0: none): RBL shares its eps in proportion to them, and with a steep imbalance
+// power 1 sends most of it to the rarest classes.
 
 export type BalanceNormaliser = number | 'classes';
 
 export const REFERENCE_NORMALISER = 10;
 
-export function balanceWeights(counts: readonly number[], normaliser: BalanceNormaliser = REFERENCE_NORMALISER): number[] {
+export function balanceWeights(counts: readonly number[], normaliser: BalanceNormaliser = REFERENCE_NORMALISER, power = 1): number[] {
   if (counts.length === 0) throw new Error('balance weights need at least one class');
   const bad = counts.findIndex((n) => !Number.isFinite(n) || n <= 0);
   if (bad >= 0) throw new Error(`class ${bad} has ${counts[bad]} training samples; every class needs at least one`);
   const norm = normaliser === 'classes' ? counts.length : normaliser;
   if (!(norm > 0)) throw new Error(`balance-weight normaliser must be positive, got ${normaliser}`);
   const total = counts.reduce((a, b) => a + b, 0);
-  return counts.map((n) => total / (norm * n));
+  if (!(power >= 0)) throw new Error(`balance-weight power must be >= 0, got ${power}`);
+  return counts.map((n) => (power === 1 ? total / (norm * n) : (total / (norm * n)) ** power));
 }

@@ -127,7 +127,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   const classes = config.data.classes;
   await ensureDataset(config, progress);
   const { train, test } = loadSplits(config);
-  const weights = balanceWeights(train.counts, config.loss.balance_normaliser);
+  const weights = balanceWeights(train.counts, config.loss.balance_normaliser, config.loss.balance_power);
 
   const resumeFrom = opts.resume ? await readCheckpoint(resumePath(opts.resume)) : null;
   const runDir = opts.resume ? dirname(resumePath(opts.resume)) : newRunDir(config, opts.configPath);

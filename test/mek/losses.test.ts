@@ -146,3 +146,34 @@ describe('focal-style factor (loss.focal_gamma), golden values from the PyTorch 
     expect(wrong2! / wrong0!).toBeGreaterThan(0.9);
   });
 });
+
+describe('balance power (loss.balance_power), golden values from the PyTorch reference', () => {
+  const fixture = JSON.parse(readFileSync(new URL('../fixtures/loss_regimes.json', import.meta.url), 'utf8')) as {
+    balance_counts: number[];
+    balance_labels: number[];
+    balance_logits: number[];
+    balance: { power: number; weights: number[]; rbl_loss: number }[];
+  };
+
+  for (const b of fixture.balance) {
+    it(`power ${b.power}: weights to 1e-12 and the RBL loss with them to 1e-5`, () => {
+      const w = balanceWeights(fixture.balance_counts, 10, b.power);
+      w.forEach((x, i) => expect(Math.abs(x - b.weights[i]!)).toBeLessThan(1e-12 * Math.max(1, b.weights[i]!)));
+      const loss = tf.tidy(() =>
+        rebalancedSmoothLoss(tf.tensor2d(fixture.balance_logits, [fixture.balance_labels.length, 10]), tf.tensor1d(fixture.balance_labels, 'int32'), tf.tensor1d(w), 0.3).dataSync()[0]!,
+      );
+      expect(Math.abs(loss - b.rbl_loss)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('flattens the share of eps the rarest class gets from a frequent-class sample', () => {
+    const share = (power: number) => {
+      const w = balanceWeights(fixture.balance_counts, 10, power);
+      return w[9]! / w.slice(1).reduce((a, b) => a + b, 0); // a T-shirt's eps: to the others, by weight
+    };
+    expect(share(1)).toBeGreaterThan(0.35);
+    expect(share(0.5)).toBeLessThan(0.25);
+    expect(share(0)).toBeCloseTo(1 / 9, 12);
+    expect(() => balanceWeights([1, 2], 10, -1)).toThrow(/power/);
+  });
+});
