@@ -34,7 +34,7 @@ export const dataSynthCommand: MekCommand = {
       .option('seed', { type: 'number', default: SYNTH_DEFAULTS.seed, describe: 'random seed: same seed and size, same bytes' })
       .option('size', { type: 'number', default: SYNTH_DEFAULTS.size, describe: 'total number of images (split ~80/20 like RAF-DB)' })
       .option('image-size', { type: 'number', default: SYNTH_DEFAULTS.imageSize, describe: 'image side in pixels' })
-      .option('difficulty', { type: 'number', default: 1, describe: 'in (0, 1]: nuisances and weak/blended expressions scale with it; the demo uses an easier set' })
+      .option('difficulty', { type: 'number', default: 1, describe: 'in (0, 1]: nuisances and weak/blended expressions scale with it; below 1 the face is framed tightly and people look more alike (the demo uses 0.1)' })
       .option('force', { type: 'boolean', default: false, describe: 'replace a different dataset in --out' }),
   handler: async (argv) => {
     const start = performance.now();
