@@ -1,7 +1,13 @@
 // The MEK training objective on a batch run as [clean; flipped]: each term is one config key,
 // so plain cross-entropy, RBL only, RAC only and full MEK differ by a switch.
 import * as tf from '@tensorflow/tfjs-core';
-import { focalSoftTargetCrossEntropy, rebalancedAttentionConsistency, rebalancedTargets } from './losses.ts';
+import {
+  crossEntropy,
+  focalSoftTargetCrossEntropy,
+  rebalancedAttentionConsistency,
+  rebalancedSmoothLoss,
+  rebalancedTargets,
+} from './losses.ts';
 
 export interface MekLossOptions {
   /** Re-balanced smooth labels; false gives plain cross-entropy. */
@@ -46,12 +52,15 @@ export function mekLoss(
   weights: tf.Tensor1D,
   opts: MekLossOptions,
 ): LossTerms {
-  const targets = opts.rbl
-    ? rebalancedTargets(labels, weights, opts.eps)
-    : (tf.cast(tf.oneHot(labels, logits.shape[1]), 'float32') as tf.Tensor2D);
-  const cls = focalSoftTargetCrossEntropy(logits, targets, labels, opts.focalGamma ?? 0);
+  const cls = opts.focalGamma > 0 ? focalClassification(logits, labels, weights, opts) : opts.rbl ? rebalancedSmoothLoss(logits, labels, weights, opts.eps) : crossEntropy(logits, labels);
   if (!opts.rac) return { cls, rac: null, total: cls };
   if (!cams || !camsOfFlipped) throw new Error('the consistency term needs the CAMs of both views');
   const rac = rebalancedAttentionConsistency(cams, camsOfFlipped, weights);
   return { cls, rac, total: tf.add(cls, tf.mul(rac, opts.lambda)) };
+}
+
+/** The classification term with the focal factor: RBL or one-hot targets, as opts.rbl says. */
+function focalClassification(logits: tf.Tensor2D, labels: tf.Tensor1D, weights: tf.Tensor1D, opts: MekLossOptions): tf.Scalar {
+  const targets = opts.rbl ? rebalancedTargets(labels, weights, opts.eps) : (tf.cast(tf.oneHot(labels, logits.shape[1]), 'float32') as tf.Tensor2D);
+  return focalSoftTargetCrossEntropy(logits, targets, labels, opts.focalGamma);
 }
