@@ -16,5 +16,5 @@ export function balanceWeights(counts: readonly number[], normaliser: BalanceNor
   if (!(norm > 0)) throw new Error(`balance-weight normaliser must be positive, got ${normaliser}`);
   const total = counts.reduce((a, b) => a + b, 0);
   if (!(power >= 0)) throw new Error(`balance-weight power must be >= 0, got ${power}`);
-  return counts.map((n) => (power === 1 ? total / (norm * n) : (total / (norm * n)) ** power));
+  return counts.map((n) => (total / (norm * n)) ** power);
 }

@@ -18,6 +18,7 @@ import { readCheckpoint, saveCheckpoint, type SaveOptions } from '../io/checkpoi
 import { writeFileAtomic } from '../io/atomic.ts';
 import { loadModel } from '../io/import/load-model.ts';
 import { balanceWeights } from '../mek/balance.ts';
+import { plainCrossEntropy, type MekLossOptions } from '../mek/objective.ts';
 import { ParamStore } from '../model/params.ts';
 import { SwinConstants } from '../model/swin.ts';
 import { Rng } from '../random.ts';
@@ -28,7 +29,6 @@ import type { ProgressReporter } from './progress.ts';
 import { learningRate, type CosineSchedule } from './schedule.ts';
 import { ReplicaPool } from './replicas/pool.ts';
 import { trainStep, type TrainContext } from './step.ts';
-import { plainCrossEntropy, type MekLossOptions } from '../mek/objective.ts';
 
 export interface TrainRunOptions {
   config: Config;
