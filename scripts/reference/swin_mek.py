@@ -272,17 +272,46 @@ def rbl_loss(logits, labels, w, eps):
     return -(q * F.log_softmax(logits, -1)).sum(-1).mean()
 
 
-def classification_loss(logits, labels, w, eps, rbl=True, gamma=0.0):
-    """The classification term with the focal-style factor: per sample, the cross-entropy
-    against the RBL targets (or the one-hot label when rbl is off) times (1 - p_y)^gamma, p_y the
-    softmax probability of the true class (not detached, as focal loss); the batch mean.
-    gamma 0 is rbl_loss / ce_loss."""
-    logp = F.log_softmax(logits, -1)
-    q = rbl_targets(labels, w.to(logits.dtype), eps) if rbl else F.one_hot(labels, logits.shape[-1]).to(logits.dtype)
+def class_balanced_weights(counts, beta):
+    """Cui et al. 2019: 1 / effective number (1 - beta^n_c) / (1 - beta), normalised so the
+    class weights sum to K (average 1). beta 0 gives all ones. Float64."""
+    n = torch.as_tensor(counts, dtype=torch.float64)
+    effective = (1 - beta ** n) / (1 - beta)
+    w = 1 / effective
+    return w * len(counts) / w.sum()
+
+
+def rbl_share_weights(w, prior, tau, mode="balance"):
+    """The weights RBL shares its eps by. "balance": w (the paper). With logit adjustment
+    (tau > 0) the loss sees z + tau log(prior), so a target mass q_c on a class turns into a raw
+    logit of log q_c - tau log prior_c: "neutral" shares in proportion to prior^tau, which
+    moves nothing to the rare classes in the raw logits (plain label smoothing at tau 0);
+    "adjusted" shares in proportion to w * prior^tau (uniform at tau 1, power 1), which was
+    measured to collapse onto the rare classes, as "balance" does."""
+    if mode == "balance":
+        return w
+    p = prior.to(w.dtype) ** tau
+    return p if mode == "neutral" else w * p
+
+
+def classification_loss(logits, labels, w, eps, rbl=True, gamma=0.0, log_prior=None, tau=0.0,
+                        sample_weights=None, shares=None):
+    """The classification term: per sample the cross-entropy of softmax(z + tau log prior)
+    (logit adjustment; tau 0: the plain logits) against the RBL targets (eps shared in
+    proportion to `shares`, w when None) or the one-hot label when rbl is off; times
+    (1 - p_y)^gamma (focal-style factor, p_y the softmax probability of the true class that the
+    loss sees, not detached); times sample_weights[y] (deferred re-weighting) when given; the
+    batch mean. gamma 0, tau 0 and no sample weights is rbl_loss / ce_loss."""
+    z = logits if not tau else logits + tau * log_prior.to(logits.dtype)
+    logp = F.log_softmax(z, -1)
+    share = w if shares is None else shares
+    q = rbl_targets(labels, share.to(logits.dtype), eps) if rbl else F.one_hot(labels, logits.shape[-1]).to(logits.dtype)
     per_sample = -(q * logp).sum(-1)
     if gamma:
         p_true = logp.gather(1, labels[:, None]).squeeze(1).exp()
         per_sample = per_sample * (1 - p_true) ** gamma
+    if sample_weights is not None:
+        per_sample = per_sample * sample_weights.to(logits.dtype)[labels]
     return per_sample.mean()
 
 

@@ -58,6 +58,7 @@ DEFAULTS = {
     "data.repeat_to": 0,
     "data.drop_last": True,
     "data.eval_interpolation": "bilinear",
+    "data.val_fraction": 0.0,
     "augment.interpolation": "bicubic",
     "augment.hflip": 0.5,
     "augment.randaugment": "rand-m9-mstd0.5-inc1",
@@ -73,6 +74,10 @@ DEFAULTS = {
     "loss.balance_power": 1.0,
     "loss.focal_gamma": 0.0,
     "loss.warm_start_steps": 0,
+    "loss.logit_adjust": 0.0,
+    "loss.rbl_shares": "balance",
+    "loss.drw_step": 0,
+    "loss.drw_beta": 0.9999,
     "optim.lr": 5e-4,
     "optim.lr_batch": 512,
     "optim.weight_decay": 0.05,
@@ -101,10 +106,6 @@ IGNORED_KEYS = {
     "train.micro_batch", "train.recompute", "train.threads",
 }
 
-# Keys an ablation run sets itself, or that only name things: they may differ between two
-# invocations on the same output folder (as src/ablate/run.ts FREE_KEYS).
-FREE_KEYS = {"train.seed", "loss.rbl", "loss.rac", "train.name", "train.out_dir", "train.log_every"}
-
 # src/model/variants.ts, in swin_mek.build's keys (num_classes comes from data.classes).
 VARIANTS = {
     "swin_t": dict(img_size=112, patch_size=2, in_chans=3, embed_dim=96, depths=[2, 2, 6, 2],
@@ -118,14 +119,30 @@ VARIANTS = {
                       patch_norm=True, drop_path_rate=0.05, embedding_size=32),
 }
 
-# src/ablate/table.ts METHODS: each method is a setting of loss.rbl and loss.rac.
+# src/ablate/table.ts METHODS: each method is a setting of config keys on top of the base
+# config; every method sets the keys of PLAIN, so base values of those never leak into it.
+PLAIN = {"loss.rbl": False, "loss.rac": False, "loss.logit_adjust": 0.0, "loss.rbl_shares": "balance",
+         "loss.drw_step": 0, "data.sampler": "shuffle"}
 METHODS = {
-    "ce": dict(rbl=False, rac=False, label="CE"),
-    "rbl": dict(rbl=True, rac=False, label="RBL"),
-    "rac": dict(rbl=False, rac=True, label="CE + RAC"),
-    "mek": dict(rbl=True, rac=True, label="MEK (RBL + RAC)"),
+    "ce": dict(label="CE", set=dict(PLAIN)),
+    "rbl": dict(label="RBL", set={**PLAIN, "loss.rbl": True}),
+    "rac": dict(label="CE + RAC", set={**PLAIN, "loss.rac": True}),
+    "mek": dict(label="MEK (RBL + RAC)", set={**PLAIN, "loss.rbl": True, "loss.rac": True}),
+    "la": dict(label="CE + LA", set={**PLAIN, "loss.logit_adjust": 1.0}),
+    # DRW from 80% of the run (a function of train.steps, as table.ts)
+    "drw": dict(label="CE + DRW", set={**PLAIN, "loss.drw_step": lambda steps: int(math.floor(0.8 * steps + 0.5))}),
+    "bal": dict(label="CE, balanced sampler", set={**PLAIN, "data.sampler": "balanced"}),
+    "mek-la": dict(label="MEK + LA", set={**PLAIN, "loss.rbl": True, "loss.rac": True, "loss.logit_adjust": 1.0,
+                                          "loss.rbl_shares": "neutral", "loss.lambda": 0.01}),
+    # Not in mek: the config exactly as given (--set), for trying a composition before it has a name.
+    "config": dict(label="config as given", set={}),
 }
 RAREST_COUNT = 3
+# Keys an ablation run sets itself, or that only name things: they may differ between two
+# invocations on the same output folder (as src/ablate/run.ts FREE_KEYS).
+FREE_KEYS = {"train.seed", "train.name", "train.out_dir", "train.log_every"} | set(PLAIN)
+# The post-hoc adjustment grid (src/eval/adjust.ts): tau from 0 to 2 in steps of 0.25.
+TAU_GRID = [i * 0.25 for i in range(9)]
 
 
 class ConfigError(Exception):
@@ -283,6 +300,8 @@ def check_supported(cfg):
         problems.append(f"data.sampler {cfg['data.sampler']}")
     if cfg["model.variant"] not in VARIANTS:
         problems.append(f"model.variant {cfg['model.variant']}")
+    if cfg["loss.rbl_shares"] not in ("balance", "neutral", "adjusted"):
+        problems.append(f"loss.rbl_shares {cfg['loss.rbl_shares']} (balance, neutral or adjusted)")
     if cfg["train.best_metric"] not in ("accuracy", "mean_class_accuracy"):
         problems.append(f"train.best_metric {cfg['train.best_metric']}")
     if problems:
@@ -358,16 +377,36 @@ def load_images(root, names, size, interpolation):
     return torch.from_numpy(out)
 
 
+def hold_out(labels, fraction, seed):
+    """A stratified hold-out (src/data/holdout.ts): per class, floor(fraction * n_c + 0.5)
+    samples (at least one when fraction > 0 and the class has two, never all), drawn with a
+    generator of `seed`. Returns (train indices, val indices), each in file order. The draw is
+    torch's, not mek's: the same sizes, other members."""
+    gen = torch.Generator().manual_seed(seed)
+    val = []
+    for k in range(int(labels.max()) + 1):
+        members = torch.nonzero(labels == k).flatten()
+        n = len(members)
+        take = min(max(int(math.floor(fraction * n + 0.5)), 1 if n >= 2 else 0), n - 1) if fraction > 0 else 0
+        val += members[torch.randperm(n, generator=gen)[:take]].tolist()
+    val_set = set(val)
+    train = [i for i in range(len(labels)) if i not in val_set]
+    return torch.tensor(train, dtype=torch.int64), torch.tensor(sorted(val), dtype=torch.int64)
+
+
 class Dataset:
     def __init__(self, cfg, size):
         lists = read_rafdb(cfg)
         root = cfg["data.root"]
         K = len(cfg["data.classes"])
-        self.train_images = load_images(root, lists["train"][0], size, cfg["augment.interpolation"])
-        self.train_labels = torch.tensor(lists["train"][1], dtype=torch.int64)
+        all_images = load_images(root, lists["train"][0], size, cfg["augment.interpolation"])
+        all_labels = torch.tensor(lists["train"][1], dtype=torch.int64)
+        self.all_train = (all_images, all_labels)
+        # Held-out images are evaluated as mek evaluates: resized with the evaluation filter (a
+        # no-op at the images' own size, which is all this script supports for a val split).
+        self.split(cfg["data.val_fraction"], cfg["train.seed"])
         self.test_images = load_images(root, lists["test"][0], size, cfg["data.eval_interpolation"])
         self.test_labels = torch.tensor(lists["test"][1], dtype=torch.int64)
-        self.train_counts = torch.bincount(self.train_labels, minlength=K).tolist()
         self.test_counts = torch.bincount(self.test_labels, minlength=K).tolist()
         empty = [cfg["data.classes"][k] for k, n in enumerate(self.train_counts) if n == 0]
         if empty:
@@ -377,9 +416,23 @@ class Dataset:
         self.mean = torch.tensor(cfg["augment.mean"], dtype=torch.float32).view(1, 3, 1, 1)
         self.std = torch.tensor(cfg["augment.std"], dtype=torch.float32).view(1, 3, 1, 1)
 
+    def split(self, fraction, seed):
+        """The training split minus a stratified hold-out of `fraction` (the validation split)."""
+        images, labels = self.all_train
+        K = int(labels.max()) + 1
+        train_idx, val_idx = hold_out(labels, fraction, seed)
+        self.train_images, self.train_labels = images[train_idx], labels[train_idx]
+        self.val_images, self.val_labels = images[val_idx], labels[val_idx]
+        self.train_counts = torch.bincount(self.train_labels, minlength=K).tolist()
+
+    def to(self, device):
+        self.mean, self.std = self.mean.to(device), self.std.to(device)
+        return self
+
+
     def normalise(self, images_u8):
-        """uint8 NHWC -> normalised float32 NCHW."""
-        x = images_u8.permute(0, 3, 1, 2).to(torch.float32) / 255.0
+        """uint8 NHWC -> normalised float32 NCHW, on the device of the mean."""
+        x = images_u8.to(self.mean.device).permute(0, 3, 1, 2).to(torch.float32) / 255.0
         return (x - self.mean) / self.std
 
 
@@ -464,47 +517,87 @@ def subset_accuracy(per_class, indices):
 
 
 @torch.no_grad()
-def evaluate(model, data, batch_size, K, step):
-    """Overall accuracy, per-class recall and their unweighted mean on the test split, from one
-    confusion matrix (src/eval/metrics.ts). Eval mode: no drop path, no augmentation."""
+def logits_of(model, data, images, batch_size):
+    """Eval mode (no drop path, no augmentation) logits [N, K] of uint8 NHWC images, on the CPU."""
     model.eval()
-    confusion = torch.zeros(K * K, dtype=torch.int64)
-    for start in range(0, len(data.test_labels), batch_size):
-        x = data.normalise(data.test_images[start:start + batch_size])
-        y = data.test_labels[start:start + batch_size]
-        logits, _ = model(x)
-        confusion += torch.bincount(y * K + logits.argmax(1), minlength=K * K)
-    confusion = confusion.view(K, K)
+    out = [model(data.normalise(images[i:i + batch_size]))[0].float().cpu() for i in range(0, len(images), batch_size)]
+    model.train()
+    return torch.cat(out)
+
+
+def metrics_of(logits, labels, K, step, log_prior=None, tau=0.0):
+    """Overall accuracy, per-class recall and their unweighted mean from one confusion matrix
+    (src/eval/metrics.ts); predictions argmax(z - tau log prior) (post-hoc adjustment)."""
+    z = logits if not tau else logits - tau * log_prior
+    confusion = torch.bincount(labels * K + z.argmax(1), minlength=K * K).view(K, K)
     support = confusion.sum(1).tolist()
     diag = confusion.diagonal().tolist()
     per_class = [d / n if n > 0 else None for d, n in zip(diag, support)]
     present = [a for a in per_class if a is not None]
-    model.train()
     return dict(step=step, accuracy=sum(diag) / sum(support),
                 mean_class_accuracy=sum(present) / len(present), per_class=per_class)
 
 
+def sweep_adjust(logits, labels, K, step, log_prior):
+    """Metrics at every tau of TAU_GRID, and the tau of the highest mean-class accuracy (the
+    smallest such tau on a tie), as src/eval/adjust.ts."""
+    curve = [dict(tau=t, **metrics_of(logits, labels, K, step, log_prior, t)) for t in TAU_GRID]
+    best = max(curve, key=lambda m: (m["mean_class_accuracy"], -m["tau"]))
+    return curve, best["tau"]
+
+
 # ---------------------------------------------------------------- one run
 
-def train_run(cfg, method, seed, data, log):
-    """One method/seed run, evaluated every train.eval_every steps and at the last; returns the
-    run's result record (what result.json holds)."""
-    rbl_on, rac_on = METHODS[method]["rbl"], METHODS[method]["rac"]
+def training_prior(counts, sampler):
+    """The class distribution the model is trained on (src/data/prior.ts): the training split's
+    class frequencies, or uniform when the balanced sampler draws classes uniformly. Float64."""
+    n = torch.tensor(counts, dtype=torch.float64)
+    return torch.full_like(n, 1 / len(counts)) if sampler == "balanced" else n / n.sum()
+
+
+def method_values(method, steps):
+    """The method's keys with their values for a run of `steps` steps (src/ablate/run.ts)."""
+    return {k: v(steps) if callable(v) else v for k, v in METHODS[method]["set"].items()}
+
+
+def method_config(cfg, method):
+    """The base config with the method's keys on top (src/ablate/run.ts runConfig)."""
+    c = dict(cfg)
+    c.update(method_values(method, cfg["train.steps"]))
+    return c
+
+
+def train_run(base_cfg, method, seed, data, log, device="cpu"):
+    """One method/seed run, evaluated every train.eval_every steps and at the last on the
+    validation split (data.val_fraction > 0) or the test split; returns the run's result record
+    (what result.json holds). With a validation split the best checkpoint by train.best_metric
+    (picked on it) is evaluated once on the test split at the end (`final`), and the post-hoc
+    adjustment tau is chosen on the validation split (`posthoc`)."""
+    cfg = method_config(base_cfg, method)
+    rbl_on, rac_on = cfg["loss.rbl"], cfg["loss.rac"]
     K = len(cfg["data.classes"])
     variant = variant_of(cfg)
     steps, B = cfg["train.steps"], cfg["train.batch_size"]
+    use_val = cfg["data.val_fraction"] > 0
+    data.split(cfg["data.val_fraction"], seed)
 
     # The global generator draws the initial weights and, during training, the drop-path masks;
     # a second generator draws the data order and the flips, so changing one does not move the other.
     torch.manual_seed(seed)
     model = sm.build(variant)
     init_like_mek(model)
-    model.train()
+    model.to(device).train()
     data_gen = torch.Generator().manual_seed(seed)
     sampler = TrainSampler(data.train_labels, B, cfg["data.sampler"], cfg["data.repeat_to"],
                            cfg["data.drop_last"], data_gen)
 
     w = balance_weights(data.train_counts, cfg["loss.balance_normaliser"], cfg["loss.balance_power"])
+    prior = training_prior(data.train_counts, cfg["data.sampler"])
+    log_prior = prior.log().to(torch.float32)
+    tau = cfg["loss.logit_adjust"]
+    shares = sm.rbl_share_weights(w.double(), prior, tau, cfg["loss.rbl_shares"]).to(torch.float32)
+    drw_w = sm.class_balanced_weights(data.train_counts, cfg["loss.drw_beta"]).to(torch.float32)
+    w_d, shares_d, log_prior_d, drw_d = (t.to(device) for t in (w, shares, log_prior, drw_w))
     # Every parameter in one group, as the reference: weight decay on all of them. The unused
     # encoder.norm and encoder.feature get no gradient, and AdamW skips them (as mek's, which
     # does not hold them in its trainable list).
@@ -519,9 +612,11 @@ def train_run(cfg, method, seed, data, log):
     eval_every = cfg["train.eval_every"]
     best_key = cfg["train.best_metric"]
     log_every = cfg["train.log_every"]
+    drw_step = cfg["loss.drw_step"]
+    eval_images, eval_labels = (data.val_images, data.val_labels) if use_val else (data.test_images, data.test_labels)
 
     evals, train_log, step_times = [], [], []
-    best = None
+    best, best_state = None, None
     logged = 0
     eval_seconds = 0.0
     start = time.perf_counter()
@@ -537,11 +632,15 @@ def train_run(cfg, method, seed, data, log):
             flip = torch.rand(len(idx), generator=data_gen) < p_flip
             imgs = torch.where(flip.view(-1, 1, 1, 1), imgs.flip(2), imgs)
         x = data.normalise(imgs)
+        y = y.to(device)
         b = x.shape[0]
-        # A warm start: plain cross-entropy (no focal factor, no mirror) before warm_start_steps.
+        # A warm start: plain cross-entropy (no focal factor, no mirror, no adjustment, no
+        # re-weighting) before warm_start_steps.
         method_now = step >= cfg["loss.warm_start_steps"]
         rbl_now, rac_now = rbl_on and method_now, rac_on and method_now
         gamma = cfg["loss.focal_gamma"] if method_now else 0.0
+        tau_now = tau if method_now else 0.0
+        drw_now = method_now and drw_step > 0 and step >= drw_step
         if rac_now:
             # The batch and its mirror as one batch of 2B (src/train/step.ts); the mirror is of
             # the augmented image, and drop path draws its own masks for each half.
@@ -549,8 +648,9 @@ def train_run(cfg, method, seed, data, log):
             logits, cams, cams_of_flipped = logits[:b], cams[:b], cams[b:]
         else:
             logits, _ = model(x)
-        cls = sm.classification_loss(logits, y, w, eps, rbl=rbl_now, gamma=gamma)
-        rac = sm.rac_loss(cams, cams_of_flipped, w) if rac_now else None
+        cls = sm.classification_loss(logits, y, w_d, eps, rbl=rbl_now, gamma=gamma, log_prior=log_prior_d,
+                                     tau=tau_now, sample_weights=drw_d if drw_now else None, shares=shares_d)
+        rac = sm.rac_loss(cams, cams_of_flipped, w_d) if rac_now else None
         total = cls + lam * rac if rac_now else cls
         opt.zero_grad(set_to_none=True)
         total.backward()
@@ -574,21 +674,40 @@ def train_run(cfg, method, seed, data, log):
             log(f"step {done}/{steps}  loss {loss:.4f}  lr {lr:.2e}  {sum(recent) / len(recent):.3f} s/step")
         if (eval_every > 0 and done % eval_every == 0) or done == steps:
             t1 = time.perf_counter()
-            ev = evaluate(model, data, cfg["eval.batch_size"], K, done)
+            ev = metrics_of(logits_of(model, data, eval_images, cfg["eval.batch_size"]), eval_labels, K, done)
             eval_seconds += time.perf_counter() - t1
             evals.append(ev)
             if best is None or ev[best_key] > best[best_key]:
                 best = ev
-            log(f"step {done}: accuracy {100 * ev['accuracy']:.2f}%  mean-class "
+                if use_val:
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            log(f"step {done}: {'val' if use_val else 'test'} accuracy {100 * ev['accuracy']:.2f}%  mean-class "
                 f"{100 * ev['mean_class_accuracy']:.2f}%  ({time.perf_counter() - t1:.1f} s)")
+    posthoc, sweep = None, None
+    if use_val:
+        # The test split once, with the checkpoint picked on the validation split; the post-hoc
+        # tau picked on the validation split too.
+        model.load_state_dict(best_state)
+        test_logits = logits_of(model, data, data.test_images, cfg["eval.batch_size"])
+        final = metrics_of(test_logits, data.test_labels, K, best["step"])
+        val_logits = logits_of(model, data, data.val_images, cfg["eval.batch_size"])
+        sweep, chosen = sweep_adjust(val_logits, data.val_labels, K, best["step"], log_prior)
+        posthoc = dict(tau=chosen, val=next(m for m in sweep if m["tau"] == chosen),
+                       test=metrics_of(test_logits, data.test_labels, K, best["step"], log_prior, chosen))
+        log(f"test (best on val, step {best['step']}): accuracy {100 * final['accuracy']:.2f}%  mean-class "
+            f"{100 * final['mean_class_accuracy']:.2f}%; post-hoc tau {chosen}: accuracy "
+            f"{100 * posthoc['test']['accuracy']:.2f}%  mean-class {100 * posthoc['test']['mean_class_accuracy']:.2f}%")
+    else:
+        final = evals[-1]
     wall = time.perf_counter() - start
     # The first steps pay for allocation and thread start-up; the median is the steady rate.
     steady = sorted(step_times[min(2, len(step_times) - 1):])
-    return dict(method=method, seed=seed, steps=steps, final=evals[-1], best=best, evals=evals,
+    return dict(method=method, seed=seed, steps=steps, final=final, best=best, evals=evals,
+                selection="val" if use_val else "test", posthoc=posthoc, val_sweep=sweep,
                 train_log=train_log, wall_s=wall, eval_s=eval_seconds,
                 s_per_step_mean=sum(step_times) / len(step_times),
                 s_per_step_median=steady[len(steady) // 2],
-                threads=torch.get_num_threads(), torch_version=torch.__version__)
+                threads=torch.get_num_threads(), torch_version=torch.__version__, device=str(device))
 
 
 # ---------------------------------------------------------------- the table (src/ablate/table.ts)
@@ -636,18 +755,30 @@ def summarise(runs, methods, rarest):
             rarest_accuracy=stat(vals([subset_accuracy(r["final"]["per_class"], indices) for r in mine])),
             best_accuracy=stat(vals([r["best"]["accuracy"] for r in mine if r["best"]])),
             best_mean_class_accuracy=stat(vals([r["best"]["mean_class_accuracy"] for r in mine if r["best"]])),
+            posthoc_accuracy=stat(vals([r["posthoc"]["test"]["accuracy"] for r in mine if r.get("posthoc")])),
+            posthoc_mean_class_accuracy=stat(vals([r["posthoc"]["test"]["mean_class_accuracy"] for r in mine if r.get("posthoc")])),
+            posthoc_rarest_accuracy=stat(vals([subset_accuracy(r["posthoc"]["test"]["per_class"], indices)
+                                               for r in mine if r.get("posthoc")])),
+            posthoc_tau=stat(vals([r["posthoc"]["tau"] for r in mine if r.get("posthoc")])),
             wall_s_per_run=stat(walls),
             wall_s_total=sum(walls) if walls else None,
         ))
     return out
 
 
-HEADERS = ["method", "seeds", "accuracy", "mean-class", "rarest-3", "best acc.", "best mean-class", "time/run"]
+HEADERS = ["method", "seeds", "accuracy", "mean-class", "rarest-3", "post-hoc acc.", "post-hoc mean-class",
+           "post-hoc rarest-3", "tau", "best acc.", "best mean-class", "time/run"]
+
+
+def format_tau(s):
+    return "-" if not s else f"{s['mean']:.2f}"
 
 
 def table_rows(summaries):
     return [[METHODS[s["method"]]["label"], str(len(s["seeds"])), format_stat(s["accuracy"]),
              format_stat(s["mean_class_accuracy"]), format_stat(s["rarest_accuracy"]),
+             format_stat(s["posthoc_accuracy"]), format_stat(s["posthoc_mean_class_accuracy"]),
+             format_stat(s["posthoc_rarest_accuracy"]), format_tau(s["posthoc_tau"]),
              format_stat(s["best_accuracy"]), format_stat(s["best_mean_class_accuracy"]),
              format_duration(s["wall_s_per_run"]["mean"] if s["wall_s_per_run"] else None)]
             for s in summaries]
@@ -656,12 +787,22 @@ def table_rows(summaries):
 def caption(ctx):
     seeds = f"seed {ctx['seeds'][0]}" if len(ctx["seeds"]) == 1 else "seeds " + ", ".join(map(str, ctx["seeds"]))
     rare = ", ".join(f"{r['name']} ({r['train']})" for r in ctx["rarest"])
+    if ctx["selection"] == "val":
+        which = (f"of the checkpoint with the best validation {ctx['best_metric']} (data.val_fraction "
+                 f"{ctx['val_fraction']}), evaluated once at the end")
+        best = "best: the best evaluation on the validation split"
+        posthoc = ("post-hoc: predictions argmax(logits - tau log prior) with tau chosen on the validation split "
+                   "(highest mean-class accuracy over 0, 0.25, ..., 2), tau its mean over seeds")
+    else:
+        which = "at the final evaluation (the last step)"
+        best = (f"best: the best evaluation during the run by train.best_metric ({ctx['best_metric']}), picked on "
+                "the test split, so optimistic")
+        posthoc = "post-hoc: needs a validation split (data.val_fraction), none here"
     return (f"Ablation '{ctx['name']}' ({ctx['config']}, {ctx['steps']} steps, {seeds}). Accuracy (%) on the test "
-            "split at the final evaluation (the last step), mean ± sample std over seeds (the mean alone for one "
-            "seed). accuracy: overall; mean-class: unweighted mean of the per-class recalls; rarest-3: unweighted "
-            f"mean recall of the {len(ctx['rarest'])} classes with the fewest training images: {rare}. best: the "
-            f"best evaluation during the run by train.best_metric ({ctx['best_metric']}), picked on the test split, "
-            "so optimistic. time/run: wall time of one run (training and evaluations).")
+            f"split {which}, mean ± sample std over seeds (the mean alone for one seed). accuracy: overall; "
+            "mean-class: unweighted mean of the per-class recalls; rarest-3: unweighted mean recall of the "
+            f"{len(ctx['rarest'])} classes with the fewest training images: {rare}. {posthoc}. {best}. time/run: "
+            "wall time of one run (training and evaluations).")
 
 
 def wrap(text, width):
@@ -710,14 +851,15 @@ def ablation_json(summaries, runs, ctx, classes, methods, complete, extra):
     indices = [r["index"] for r in ctx["rarest"]]
     return dict(
         name=ctx["name"], config=ctx["config"], steps=ctx["steps"],
-        methods=[dict(method=m, **METHODS[m]) for m in methods],
+        methods=[dict(method=m, label=METHODS[m]["label"], set=method_values(m, ctx["steps"])) for m in methods],
+        selection=ctx["selection"], val_fraction=ctx["val_fraction"],
         seeds=ctx["seeds"],
         checkpoint="final evaluation (last step); best_* is the best evaluation by train.best_metric",
         best_metric=ctx["best_metric"], classes=classes, rarest_classes=ctx["rarest"], complete=complete,
         summary=summaries,
         runs=[dict(method=r["method"], seed=r["seed"], run_dir=r["run_dir"], final=r["final"],
                    rarest_accuracy=subset_accuracy(r["final"]["per_class"], indices), best=r["best"],
-                   wall_s=r["wall_s"]) for r in runs],
+                   posthoc=r.get("posthoc"), wall_s=r["wall_s"]) for r in runs],
         # Not in mek's file: which implementation wrote it (compare_ablation.py prints it).
         implementation=extra,
     )
@@ -761,10 +903,12 @@ def check_same_recipe(out_dir, cfg):
 def run_line(r, rarest):
     rare = subset_accuracy(r["final"]["per_class"], [c["index"] for c in rarest])
     pct = lambda v: "-" if v is None else f"{100 * v:.2f}%"  # noqa: E731
+    ph = r.get("posthoc")
+    posthoc = f"; post-hoc tau {ph['tau']}: mean-class {pct(ph['test']['mean_class_accuracy'])}" if ph else ""
     timing = f" in {round(r['wall_s'])} s ({r['s_per_step_median']:.3f} s/step, {r['threads']} thread" \
              f"{'s' if r['threads'] != 1 else ''})" if "s_per_step_median" in r else ""
     return (f"accuracy {pct(r['final']['accuracy'])}  mean-class {pct(r['final']['mean_class_accuracy'])}  "
-            f"rarest-{len(rarest)} {pct(rare)} (final, step {r['final']['step']}){timing}; {r['run_dir']}")
+            f"rarest-{len(rarest)} {pct(rare)} (final, step {r['final']['step']}){posthoc}{timing}; {r['run_dir']}")
 
 
 def main():
@@ -773,7 +917,8 @@ def main():
     ap.add_argument("--config", help="mek config YAML (e.g. configs/fmnist-lt.yaml)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a config key, as mek's --set (repeatable)")
-    ap.add_argument("--methods", default="ce,rbl,rac,mek", help="comma-separated subset of ce,rbl,rac,mek")
+    ap.add_argument("--methods", default="ce,mek,la,mek-la,drw,bal", help=f"comma-separated subset of {','.join(METHODS)}")
+    ap.add_argument("--device", default="cpu", help="torch device (cpu, cuda); the data and the model go there")
     ap.add_argument("--seeds", type=int, default=3, help="seeds per method: train.seed, train.seed + 1, ...")
     ap.add_argument("--steps", type=int, help="override train.steps (quick checks; use its own --out)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1: two runs side by side)")
@@ -807,9 +952,13 @@ def main():
 
     variant = variant_of(cfg)
     t = time.perf_counter()
-    data = Dataset(cfg, variant["img_size"])
+    data = Dataset(cfg, variant["img_size"]).to(args.device)
+    if args.device.startswith("cuda"):
+        # float32 as on the CPU: no TensorFloat-32 in the patch embedding's convolution or the matmuls
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     classes = cfg["data.classes"]
-    rarest = rarest_classes(data.train_counts, classes)
+    rarest = rarest_classes(torch.bincount(data.all_train[1], minlength=len(classes)).tolist(), classes)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); model {cfg['model.variant']} "
           f"{variant['img_size']}px patch {variant['patch_size']} embed {variant['embed_dim']} depths "
           f"{variant['depths']}; {len(data.train_labels)} train / {len(data.test_labels)} test images "
@@ -834,7 +983,7 @@ def main():
                     continue
                 os.makedirs(run_dir, exist_ok=True)
                 log = lambda text, tag=tag: print(f"[{tag}] {text}", flush=True)  # noqa: E731
-                result = train_run(cfg, method, seed, data, log)
+                result = train_run(cfg, method, seed, data, log, args.device)
                 result["run_dir"] = run_dir
                 write_atomic(result_path, json.dumps(result, indent=2) + "\n")
                 print(f"{position} {tag}: {run_line(result, rarest)}", flush=True)
@@ -846,7 +995,8 @@ def main():
 
     summaries = summarise(runs, methods, rarest)
     ctx = dict(name=os.path.basename(os.path.normpath(out_dir)), config=args.config or "--set only",
-               steps=cfg["train.steps"], seeds=seeds, rarest=rarest, best_metric=cfg["train.best_metric"])
+               steps=cfg["train.steps"], seeds=seeds, rarest=rarest, best_metric=cfg["train.best_metric"],
+               selection="val" if cfg["data.val_fraction"] > 0 else "test", val_fraction=cfg["data.val_fraction"])
     threads = sorted({r.get("threads") for r in runs if r.get("threads")})
     extra = dict(tool="scripts/reference/train_longtail.py", torch=torch.__version__, threads=threads)
     note = (f"Trained with PyTorch {torch.__version__} by scripts/reference/train_longtail.py "
