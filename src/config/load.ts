@@ -156,6 +156,10 @@ function checkConsistency(c: Config, where: string): void {
     throw new ConfigError(`${where}: train.micro_batch (${c.train.micro_batch}) exceeds train.batch_size (${c.train.batch_size})`);
   }
   if (c.augment.std.some((s) => s <= 0)) throw new ConfigError(`${where}: augment.std values must be positive`);
+  if (c.loss.drw_step > c.train.steps) {
+    throw new ConfigError(`${where}: loss.drw_step (${c.loss.drw_step}) is beyond train.steps (${c.train.steps}); re-weighting would never start`);
+  }
+  if (c.loss.drw_beta >= 1) throw new ConfigError(`${where}: loss.drw_beta must be below 1, got ${c.loss.drw_beta} (the effective number of samples divides by 1 - beta)`);
 }
 
 function nest(flat: Map<string, unknown>): Config {

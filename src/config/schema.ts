@@ -54,7 +54,8 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'data.test_split', type: str, default: 'test', doc: 'rafdb: name prefix of test images; folder: test sub-folder' },
   { key: 'data.classes', type: { kind: 'string[]' }, default: RAFDB_CLASS_NAMES, doc: 'class names in label order (folder: also the sub-folder names)' },
   { key: 'data.on_bad_image', type: { kind: 'enum', values: ['error', 'skip'] }, default: 'error', doc: 'a missing or undecodable image: stop with its name, or warn once and skip' },
-  { key: 'data.sampler', type: { kind: 'enum', values: ['shuffle', 'balanced'] }, default: 'shuffle', doc: 'shuffle: every sample once per epoch; balanced: classes drawn uniformly' },
+  { key: 'data.sampler', type: { kind: 'enum', values: ['shuffle', 'balanced'] }, default: 'shuffle', doc: 'shuffle: every sample once per epoch; balanced: classes drawn uniformly (the model then sees a uniform prior)' },
+  { key: 'data.val_fraction', type: { kind: 'number', min: 0, max: 0.5 }, default: 0, doc: 'hold out this fraction of each training class (stratified, seeded by train.seed) as a validation split for evaluation during training, best.json and the post-hoc tau; the test split is then evaluated once, at the end. 0: evaluate and select on the test split (the paper; optimistic)' },
   { key: 'data.repeat_to', type: count(0), default: 0, doc: 'repeat the training list to this many samples per epoch, as the reference does (0: no repeat)' },
   { key: 'data.drop_last', type: bool, default: true, doc: 'drop the last incomplete training batch of an epoch' },
   { key: 'data.prefetch', type: count(1), default: 4, doc: 'batches decoded ahead of the training step' },
@@ -82,6 +83,10 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'loss.balance_power', type: positive, default: 1, doc: 'w_c = (N / (normaliser * n_c))^power; 1: the reference; 0.5: square-root re-balancing (flatter RBL shares and RAC weights)' },
   { key: 'loss.focal_gamma', type: positive, default: 0, doc: 'focal-style factor: each sample\'s classification loss times (1 - p_true)^gamma; 0: off (the paper)' },
   { key: 'loss.warm_start_steps', type: count(0), default: 0, doc: 'the first N steps train with plain cross-entropy (stage 1 of a warm start), the configured loss after; 0: off' },
+  { key: 'loss.logit_adjust', type: positive, default: 0, doc: 'logit adjustment tau: the classification term is computed on logits + tau * log(prior), prior = the class frequencies training sees; predictions use the raw logits (that is the method); 1: the usual choice (= Balanced Softmax); 0: off' },
+  { key: 'loss.rbl_shares', type: { kind: 'enum', values: ['balance', 'neutral'] }, default: 'balance', doc: 'what RBL shares eps by: balance, the balance weights (the paper); neutral, prior^tau (uniform without logit adjustment), which moves no mass to the rare classes: use it with loss.logit_adjust, with which balance shares collapse onto the rare classes' },
+  { key: 'loss.drw_step', type: count(0), default: 0, doc: 'deferred re-weighting: from this step on each sample\'s classification loss is weighted by the class-balanced weight of its class (usually ~80% of train.steps); 0: off' },
+  { key: 'loss.drw_beta', type: { kind: 'number', min: 0, max: 1 }, default: 0.9999, doc: 'beta of the class-balanced weights of deferred re-weighting: w_c ~ (1 - beta) / (1 - beta^n_c), averaging 1 over the classes; below 1' },
 
   // --- optimiser and schedule ---
   { key: 'optim.lr', type: positive, default: 5e-4, doc: 'base learning rate at batch lr_batch (scaled linearly with the batch size)' },
@@ -138,6 +143,7 @@ export interface DataConfig {
   classes: string[];
   on_bad_image: 'error' | 'skip';
   sampler: 'shuffle' | 'balanced';
+  val_fraction: number;
   repeat_to: number;
   drop_last: boolean;
   prefetch: number;
@@ -167,6 +173,10 @@ export interface LossConfig {
   balance_power: number;
   focal_gamma: number;
   warm_start_steps: number;
+  logit_adjust: number;
+  rbl_shares: 'balance' | 'neutral';
+  drw_step: number;
+  drw_beta: number;
 }
 
 export interface OptimConfig {

@@ -18,3 +18,19 @@ export function balanceWeights(counts: readonly number[], normaliser: BalanceNor
   if (!(power >= 0)) throw new Error(`balance-weight power must be >= 0, got ${power}`);
   return counts.map((n) => (total / (norm * n)) ** power);
 }
+
+/**
+ * Class-balanced weights (Cui et al., CVPR 2019), the weights of deferred re-weighting
+ * (loss.drw_step): w_c proportional to 1 / E_c with E_c = (1 - beta^n_c) / (1 - beta), the
+ * "effective number" of n_c samples, normalised so that the class weights average 1 (sum to K).
+ * beta 0 gives all ones; as beta approaches 1 the weights approach N / (K n_c)-style inverse
+ * frequencies.
+ */
+export function classBalancedWeights(counts: readonly number[], beta: number): number[] {
+  if (!(beta >= 0 && beta < 1)) throw new Error(`class-balanced beta must be in [0, 1), got ${beta}`);
+  const bad = counts.findIndex((n) => !Number.isFinite(n) || n <= 0);
+  if (bad >= 0) throw new Error(`class ${bad} has ${counts[bad]} training samples; every class needs at least one`);
+  const inverse = counts.map((n) => (1 - beta) / (1 - beta ** n));
+  const sum = inverse.reduce((a, b) => a + b, 0);
+  return inverse.map((w) => (w * counts.length) / sum);
+}

@@ -35,12 +35,40 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
  * softTargetCrossEntropy exactly.
  */
 export function focalSoftTargetCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, labels: tf.Tensor1D, gamma: number): tf.Scalar {
-  if (gamma === 0) return softTargetCrossEntropy(logits, targets);
-  const logProbs = tf.logSoftmax(logits, -1);
-  const perSample = tf.neg(tf.sum(tf.mul(targets, logProbs), 1));
-  const oneHot = tf.cast(tf.oneHot(labels, logits.shape[1]), 'float32');
-  const pTrue = tf.exp(tf.sum(tf.mul(oneHot, logProbs), 1));
-  return tf.mean(tf.mul(perSample, tf.pow(tf.sub(1, pTrue), gamma))) as tf.Scalar;
+  return classificationLoss(logits, targets, labels, { focalGamma: gamma });
+}
+
+export interface ClassificationOptions {
+  /** tau * log(prior) per class [K], added to the logits the loss sees (logit adjustment); null: none. */
+  logitOffset?: tf.Tensor1D | null;
+  /** Focal-style factor (1 - p_y)^gamma; 0: off. */
+  focalGamma?: number;
+  /** Per-class weight of each sample's loss [K] (deferred re-weighting); null: none. */
+  classWeights?: tf.Tensor1D | null;
+}
+
+/**
+ * The classification term every recipe shares: per sample the cross-entropy of
+ * softmax(z + offset) against `targets`, times the focal factor (1 - p_y)^gamma (p_y from the
+ * same softmax), times the weight of the sample's class; the batch mean. A plain mean, not
+ * divided by the batch's weight sum, so chunks of a batch (micro-batches, threads) add up to the
+ * whole. With every option off it is softTargetCrossEntropy, op for op.
+ */
+export function classificationLoss(logits: tf.Tensor2D, targets: tf.Tensor2D, labels: tf.Tensor1D, opts: ClassificationOptions): tf.Scalar {
+  const gamma = opts.focalGamma ?? 0;
+  if (!opts.logitOffset && gamma === 0 && !opts.classWeights) return softTargetCrossEntropy(logits, targets);
+  const z = opts.logitOffset ? tf.add(logits, opts.logitOffset) : logits;
+  const logProbs = tf.logSoftmax(z, -1);
+  let perSample: tf.Tensor = tf.neg(tf.sum(tf.mul(targets, logProbs), 1));
+  const oneHot = gamma > 0 || opts.classWeights ? tf.cast(tf.oneHot(labels, logits.shape[1]), 'float32') : null;
+  if (gamma > 0) {
+    const pTrue = tf.exp(tf.sum(tf.mul(oneHot!, logProbs), 1));
+    perSample = tf.mul(perSample, tf.pow(tf.sub(1, pTrue), gamma));
+  }
+  // The weight of each sample's class as a product with the one-hot rows: gather has no
+  // gradient kernel on wasm, and none is needed here, but one op path is easier to trust.
+  if (opts.classWeights) perSample = tf.mul(perSample, tf.sum(tf.mul(oneHot!, opts.classWeights), 1));
+  return tf.mean(perSample) as tf.Scalar;
 }
 
 /** RBL: cross-entropy against the re-balanced smooth labels. */

@@ -1,13 +1,9 @@
-// The MEK training objective on a batch run as [clean; flipped]: each term is one config key,
-// so plain cross-entropy, RBL only, RAC only and full MEK differ by a switch.
+// The training objective on a batch run as [clean; flipped]: each term is one config key, so
+// plain cross-entropy, RBL only, RAC only and full MEK differ by a switch, and the long-tail
+// remedies (logit adjustment, deferred re-weighting, the focal factor) act on the
+// classification term whichever targets it has.
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  crossEntropy,
-  focalSoftTargetCrossEntropy,
-  rebalancedAttentionConsistency,
-  rebalancedSmoothLoss,
-  rebalancedTargets,
-} from './losses.ts';
+import { classificationLoss, rebalancedAttentionConsistency, rebalancedTargets } from './losses.ts';
 
 export interface MekLossOptions {
   /** Re-balanced smooth labels; false gives plain cross-entropy. */
@@ -20,15 +16,21 @@ export interface MekLossOptions {
   lambda: number;
   /** Focal-style factor (1 - p_true)^focalGamma on the classification term; 0: off. */
   focalGamma: number;
-  /** Class balance weights (see balance.ts). */
+  /** Class balance weights (see balance.ts): RAC's weights, and RBL's shares unless shareWeights says otherwise. */
   classWeights: number[];
+  /** What RBL shares its eps by; classWeights when absent (the paper). */
+  shareWeights?: number[];
+  /** tau * log(prior) per class, added to the logits of the classification term (logit adjustment); absent: off. */
+  logitOffset?: number[];
+  /** Weight of each sample's classification loss by its class (deferred re-weighting); absent: none. */
+  sampleWeights?: number[];
 }
 
 export const REFERENCE_LOSS: Omit<MekLossOptions, 'classWeights'> = { rbl: true, eps: 0.3, rac: true, lambda: 0.1, focalGamma: 0 };
 
 /** Stage 1 of a warm start: plain cross-entropy, nothing else (loss.warm_start_steps). */
 export function plainCrossEntropy(opts: MekLossOptions): MekLossOptions {
-  return { ...opts, rbl: false, rac: false, focalGamma: 0 };
+  return { rbl: false, eps: opts.eps, rac: false, lambda: opts.lambda, focalGamma: 0, classWeights: opts.classWeights };
 }
 
 export interface LossTerms {
@@ -42,7 +44,8 @@ export interface LossTerms {
 
 /**
  * logits: [B, K] of the clean images; cams, camsOfFlipped: [B, K, G, G] of the clean images
- * and of their mirrors (camsOfFlipped not yet flipped back). weights: [K].
+ * and of their mirrors (camsOfFlipped not yet flipped back). weights: [K], the class balance
+ * weights.
  */
 export function mekLoss(
   logits: tf.Tensor2D,
@@ -52,15 +55,20 @@ export function mekLoss(
   weights: tf.Tensor1D,
   opts: MekLossOptions,
 ): LossTerms {
-  const cls = opts.focalGamma > 0 ? focalClassification(logits, labels, weights, opts) : opts.rbl ? rebalancedSmoothLoss(logits, labels, weights, opts.eps) : crossEntropy(logits, labels);
+  const cls = classificationTerm(logits, labels, weights, opts);
   if (!opts.rac) return { cls, rac: null, total: cls };
   if (!cams || !camsOfFlipped) throw new Error('the consistency term needs the CAMs of both views');
   const rac = rebalancedAttentionConsistency(cams, camsOfFlipped, weights);
   return { cls, rac, total: tf.add(cls, tf.mul(rac, opts.lambda)) };
 }
 
-/** The classification term with the focal factor: RBL or one-hot targets, as opts.rbl says. */
-function focalClassification(logits: tf.Tensor2D, labels: tf.Tensor1D, weights: tf.Tensor1D, opts: MekLossOptions): tf.Scalar {
-  const targets = opts.rbl ? rebalancedTargets(labels, weights, opts.eps) : (tf.cast(tf.oneHot(labels, logits.shape[1]), 'float32') as tf.Tensor2D);
-  return focalSoftTargetCrossEntropy(logits, targets, labels, opts.focalGamma);
+/** RBL or one-hot targets, as opts.rbl says, with the options that act on every classification term. */
+function classificationTerm(logits: tf.Tensor2D, labels: tf.Tensor1D, weights: tf.Tensor1D, opts: MekLossOptions): tf.Scalar {
+  const shares = opts.shareWeights ? tf.tensor1d(opts.shareWeights, 'float32') : weights;
+  const targets = opts.rbl ? rebalancedTargets(labels, shares, opts.eps) : (tf.cast(tf.oneHot(labels, logits.shape[1]), 'float32') as tf.Tensor2D);
+  return classificationLoss(logits, targets, labels, {
+    logitOffset: opts.logitOffset ? tf.tensor1d(opts.logitOffset, 'float32') : null,
+    focalGamma: opts.focalGamma,
+    classWeights: opts.sampleWeights ? tf.tensor1d(opts.sampleWeights, 'float32') : null,
+  });
 }

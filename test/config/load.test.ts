@@ -96,7 +96,12 @@ describe('shipped configs', () => {
     expect(c.train.steps).toBe(60000);
     expect(c.optim.lr * (c.train.batch_size / c.optim.lr_batch)).toBeCloseTo(3.125e-5, 12);
     expect(c.schedule.warmup_steps).toBe(2000);
-    expect(c.loss).toEqual({ rbl: true, eps: 0.3, rac: true, lambda: 0.1, balance_normaliser: 10, balance_power: 1, focal_gamma: 0, warm_start_steps: 0 });
+    expect(c.loss).toEqual({
+      rbl: true, eps: 0.3, rac: true, lambda: 0.1, balance_normaliser: 10, balance_power: 1, focal_gamma: 0, warm_start_steps: 0,
+      logit_adjust: 0, rbl_shares: 'balance', drw_step: 0, drw_beta: 0.9999,
+    });
+    // the paper selects on the test split
+    expect(c.data.val_fraction).toBe(0);
     expect(c.augment.randaugment).toBe('rand-m9-mstd0.5-inc1');
     expect(c.train.eval_every).toBe(1000);
     expect(c.train.seed).toBe(2048);
