@@ -21,6 +21,7 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import type { ProgressReporter } from '../train/progress.ts';
 import { runTraining } from '../train/run.ts';
 import {
+  METHOD_KEYS,
   METHOD_NAMES,
   METHODS,
   formatMarkdown,
@@ -45,7 +46,7 @@ export const WALL_FILE = 'wall.json';
  * places the runs, what the methods and seeds set anyway, and what only changes speed or logging.
  */
 const FREE_KEYS = new Set([
-  'train.name', 'train.out_dir', 'train.seed', 'loss.rbl', 'loss.rac',
+  'train.name', 'train.out_dir', 'train.seed', ...METHOD_KEYS,
   'data.workers', 'data.prefetch', 'data.cache_mb', 'train.log_every', 'train.micro_batch', 'train.recompute', 'train.threads',
 ]);
 
@@ -93,11 +94,18 @@ export function ablationDir(config: Config, configPath: string | undefined, name
   return join(config.train.out_dir, name || `${base}-ablation`);
 }
 
-/** The config of one method/seed run: the base with the method's switches, the seed and its folder. */
+/** A method's keys with their values for a run of `steps` steps. */
+export function methodValues(method: Method, steps: number): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(METHODS[method].set).map(([key, v]) => [key, typeof v === 'function' ? v(steps) : v]));
+}
+
+/** The config of one method/seed run: the base with the method's keys, the seed and its folder. */
 export function runConfig(base: Config, dir: string, method: Method, seed: number): Config {
   const c = structuredClone(base);
-  c.loss.rbl = METHODS[method].rbl;
-  c.loss.rac = METHODS[method].rac;
+  for (const [key, value] of Object.entries(methodValues(method, base.train.steps))) {
+    const [section, name] = key.split('.') as [keyof Config, string];
+    (c[section] as unknown as Record<string, unknown>)[name] = value;
+  }
   c.train.seed = seed;
   c.train.out_dir = dir;
   c.train.name = `${method}-s${seed}`;
@@ -133,6 +141,10 @@ interface SummaryFile {
   step: number;
   interrupted: boolean;
   best: { step: number; metrics: Record<string, unknown> } | null;
+  /** Absent in runs of mek before validation splits: 'test'. */
+  selection?: 'val' | 'test';
+  test?: Record<string, unknown> | null;
+  posthoc?: { tau: number; test: Record<string, unknown> } | null;
 }
 
 function readJson<T>(file: string): T | null {
@@ -159,8 +171,30 @@ function evalResult(step: number, metrics: Record<string, unknown>, classes: rea
   };
 }
 
-/** A completed run's final evaluation (the last eval event of metrics.jsonl), best and wall time. */
+/**
+ * A completed run's final evaluation, best, post-hoc result and wall time. The final evaluation
+ * is the test split's: with a validation split the one evaluation of best.json at the end
+ * (summary.json), else the last eval event of metrics.jsonl.
+ */
 export function readRunResult(runDir: string, method: Method, seed: number, classes: readonly string[], summary: SummaryFile): RunResult {
+  const wall = readJson<{ wall_s: number }>(join(runDir, WALL_FILE));
+  const common = {
+    method,
+    seed,
+    runDir,
+    best: summary.best ? evalResult(summary.best.step, summary.best.metrics, classes) : null,
+    wallSeconds: wall?.wall_s ?? null,
+  };
+  if (summary.selection === 'val') {
+    if (!summary.test || !summary.posthoc) throw new UsageError(`${join(runDir, 'summary.json')}: no test evaluation at the end; remove ${runDir} to train it again`);
+    const test = summary.test;
+    const posthoc = summary.posthoc.test;
+    return {
+      ...common,
+      final: evalResult(test['step'] as number, test, classes),
+      posthoc: { tau: summary.posthoc.tau, test: evalResult(posthoc['step'] as number, posthoc, classes) },
+    };
+  }
   const file = join(runDir, 'metrics.jsonl');
   let last: Record<string, unknown> | null = null;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
@@ -171,15 +205,7 @@ export function readRunResult(runDir: string, method: Method, seed: number, clas
   if (!last || last['step'] !== summary.step) {
     throw new UsageError(`${file}: no evaluation at the last step ${summary.step}; remove ${runDir} to train it again`);
   }
-  const wall = readJson<{ wall_s: number }>(join(runDir, WALL_FILE));
-  return {
-    method,
-    seed,
-    runDir,
-    final: evalResult(summary.step, last, classes),
-    best: summary.best ? evalResult(summary.best.step, summary.best.metrics, classes) : null,
-    wallSeconds: wall?.wall_s ?? null,
-  };
+  return { ...common, final: evalResult(summary.step, last, classes), posthoc: null };
 }
 
 function pct(v: number | null): string {
@@ -245,7 +271,7 @@ export async function runAblation(opts: AblationOptions): Promise<AblationResult
           interrupted = true;
           break outer;
         }
-        result = readRunResult(summary.runDir, method, seed, classes, { step: summary.step, interrupted: false, best: summary.best });
+        result = readRunResult(summary.runDir, method, seed, classes, summary);
         line(`${position} ${tag}: ${describeRun(result, rarestNow())}${resume ? ' (resumed)' : ''}`);
       }
       runs.push(result);
@@ -261,6 +287,8 @@ export async function runAblation(opts: AblationOptions): Promise<AblationResult
     seeds,
     rarest: rare,
     bestMetric: config.train.best_metric,
+    selection: config.data.val_fraction > 0 ? 'val' : 'test',
+    valFraction: config.data.val_fraction,
   };
   const complete = runs.length === total;
   await writeFileAtomic(join(dir, ABLATION_JSON), JSON.stringify(ablationJson(summaries, runs, context, classes, methods, complete), null, 2) + '\n');
@@ -272,7 +300,8 @@ function describeRun(r: RunResult, rarest: readonly RarestClass[]): string {
   const f = r.final;
   const rare = subsetAccuracy(f.per_class, rarest.map((c) => c.index));
   const time = r.wallSeconds === null ? '' : ` in ${Math.round(r.wallSeconds)} s`;
-  return `accuracy ${pct(f.accuracy)}  mean-class ${pct(f.mean_class_accuracy)}  rarest-${rarest.length} ${pct(rare)} (final, step ${f.step})${time}; ${r.runDir}`;
+  const posthoc = r.posthoc ? `; post-hoc tau ${r.posthoc.tau}: mean-class ${pct(r.posthoc.test.mean_class_accuracy)}` : '';
+  return `accuracy ${pct(f.accuracy)}  mean-class ${pct(f.mean_class_accuracy)}  rarest-${rarest.length} ${pct(rare)} (final, step ${f.step})${posthoc}${time}; ${r.runDir}`;
 }
 
 function ablationJson(
@@ -288,7 +317,9 @@ function ablationJson(
     name: ctx.name,
     config: ctx.config,
     steps: ctx.steps,
-    methods: methods.map((m) => ({ method: m, ...METHODS[m] })),
+    methods: methods.map((m) => ({ method: m, label: METHODS[m].label, set: methodValues(m, ctx.steps) })),
+    selection: ctx.selection,
+    val_fraction: ctx.valFraction,
     seeds: ctx.seeds,
     /** Which evaluation the numbers are. */
     checkpoint: 'final evaluation (last step); best_* is the best evaluation by train.best_metric',
@@ -304,6 +335,10 @@ function ablationJson(
       rarest_accuracy: s.rarest,
       best_accuracy: s.bestAccuracy,
       best_mean_class_accuracy: s.bestMeanClass,
+      posthoc_accuracy: s.posthocAccuracy,
+      posthoc_mean_class_accuracy: s.posthocMeanClass,
+      posthoc_rarest_accuracy: s.posthocRarest,
+      posthoc_tau: s.posthocTau,
       wall_s_per_run: s.wallSeconds,
       wall_s_total: s.wallTotal,
     })),
@@ -314,6 +349,7 @@ function ablationJson(
       final: r.final,
       rarest_accuracy: subsetAccuracy(r.final.per_class, indices),
       best: r.best,
+      posthoc: r.posthoc,
       wall_s: r.wallSeconds,
     })),
   };

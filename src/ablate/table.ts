@@ -3,15 +3,37 @@
 // pure (numbers in, numbers and text out), so the maths is tested on fake runs without training.
 // Accuracies are fractions in [0, 1] in the data and percentages in the text.
 
-/** The four recipes of the ablation, each a setting of loss.rbl and loss.rac. */
+/** A method's keys on top of the base config; a function of train.steps where the value depends on it. */
+export type MethodSetting = Record<string, unknown | ((steps: number) => unknown)>;
+
+// Every method sets these, so the base config's values of them never leak into a method.
+const PLAIN = { 'loss.rbl': false, 'loss.rac': false, 'loss.logit_adjust': 0, 'loss.rbl_shares': 'balance', 'loss.drw_step': 0, 'data.sampler': 'shuffle' };
+
+/**
+ * The recipes of the ablation: the paper's four (plain cross-entropy, RBL, CE + RAC, MEK) and
+ * the long-tail remedies beside them (README "Imbalance: what helps"), each a setting of config
+ * keys. mek-la is the composition of MEK's terms with logit adjustment that measurements
+ * favoured: RBL's eps shared neutrally (the adjustment does the re-balancing) and RAC at lambda 0.01.
+ */
 export const METHODS = {
-  ce: { rbl: false, rac: false, label: 'CE' },
-  rbl: { rbl: true, rac: false, label: 'RBL' },
-  rac: { rbl: false, rac: true, label: 'CE + RAC' },
-  mek: { rbl: true, rac: true, label: 'MEK (RBL + RAC)' },
-} as const;
+  ce: { label: 'CE', set: { ...PLAIN } },
+  rbl: { label: 'RBL', set: { ...PLAIN, 'loss.rbl': true } },
+  rac: { label: 'CE + RAC', set: { ...PLAIN, 'loss.rac': true } },
+  mek: { label: 'MEK (RBL + RAC)', set: { ...PLAIN, 'loss.rbl': true, 'loss.rac': true } },
+  la: { label: 'CE + LA', set: { ...PLAIN, 'loss.logit_adjust': 1 } },
+  drw: { label: 'CE + DRW', set: { ...PLAIN, 'loss.drw_step': (steps: number) => Math.round(0.8 * steps) } },
+  bal: { label: 'CE, balanced sampler', set: { ...PLAIN, 'data.sampler': 'balanced' } },
+  'mek-la': {
+    label: 'MEK + LA',
+    set: { ...PLAIN, 'loss.rbl': true, 'loss.rac': true, 'loss.logit_adjust': 1, 'loss.rbl_shares': 'neutral', 'loss.lambda': 0.01 },
+  },
+} as const satisfies Record<string, { label: string; set: MethodSetting }>;
 export type Method = keyof typeof METHODS;
 export const METHOD_NAMES = Object.keys(METHODS) as Method[];
+/** What `mek ablate` runs without --methods: the paper's ablation and the remedies. */
+export const DEFAULT_METHODS: Method[] = ['ce', 'mek', 'la', 'mek-la', 'drw', 'bal'];
+/** Keys every method sets: a different base value of them does not make a different recipe. */
+export const METHOD_KEYS: readonly string[] = Object.keys(PLAIN);
 
 /** Classes whose rare-class accuracy the table reports. */
 export const RAREST_COUNT = 3;
@@ -31,8 +53,10 @@ export interface RunResult {
   runDir: string;
   /** The evaluation at the last step. */
   final: EvalResult;
-  /** The best evaluation during the run by train.best_metric (chosen on the test split). */
+  /** The best evaluation during the run by train.best_metric (on the validation split, or the test split). */
   best: EvalResult | null;
+  /** With a validation split: the post-hoc tau chosen on it and the test split with that tau. */
+  posthoc: { tau: number; test: EvalResult } | null;
   /** Seconds of training and evaluation, over every attempt; null when not recorded. */
   wallSeconds: number | null;
 }
@@ -53,6 +77,10 @@ export interface MethodSummary {
   rarest: Stat | null;
   bestAccuracy: Stat | null;
   bestMeanClass: Stat | null;
+  posthocAccuracy: Stat | null;
+  posthocMeanClass: Stat | null;
+  posthocRarest: Stat | null;
+  posthocTau: Stat | null;
   /** Mean wall time of one run in seconds, and the total over the method's runs. */
   wallSeconds: Stat | null;
   wallTotal: number | null;
@@ -105,6 +133,10 @@ export function summarise(runs: readonly RunResult[], methods: readonly Method[]
       rarest: stat(values(mine.map((r) => subsetAccuracy(r.final.per_class, indices)))),
       bestAccuracy: stat(values(mine.map((r) => r.best?.accuracy))),
       bestMeanClass: stat(values(mine.map((r) => r.best?.mean_class_accuracy))),
+      posthocAccuracy: stat(values(mine.map((r) => r.posthoc?.test.accuracy))),
+      posthocMeanClass: stat(values(mine.map((r) => r.posthoc?.test.mean_class_accuracy))),
+      posthocRarest: stat(values(mine.map((r) => (r.posthoc ? subsetAccuracy(r.posthoc.test.per_class, indices) : null)))),
+      posthocTau: stat(values(mine.map((r) => r.posthoc?.tau))),
       wallSeconds: stat(walls),
       wallTotal: walls.length ? walls.reduce((a, b) => a + b, 0) : null,
     };
@@ -135,9 +167,12 @@ export interface TableContext {
   seeds: number[];
   rarest: RarestClass[];
   bestMetric: string;
+  /** The split that picked each run's best checkpoint, and the validation fraction. */
+  selection: 'val' | 'test';
+  valFraction: number;
 }
 
-const HEADERS = ['method', 'seeds', 'accuracy', 'mean-class', 'rarest-3', 'best acc.', 'best mean-class', 'time/run'];
+const HEADERS = ['method', 'seeds', 'accuracy', 'mean-class', 'rarest-3', 'post-hoc acc.', 'post-hoc mean-class', 'post-hoc rarest-3', 'tau', 'best acc.', 'best mean-class', 'time/run'];
 
 function rows(summaries: readonly MethodSummary[]): string[][] {
   return summaries.map((s) => [
@@ -146,6 +181,10 @@ function rows(summaries: readonly MethodSummary[]): string[][] {
     formatStat(s.accuracy),
     formatStat(s.meanClass),
     formatStat(s.rarest),
+    formatStat(s.posthocAccuracy),
+    formatStat(s.posthocMeanClass),
+    formatStat(s.posthocRarest),
+    s.posthocTau ? s.posthocTau.mean.toFixed(2) : '-',
     formatStat(s.bestAccuracy),
     formatStat(s.bestMeanClass),
     formatDuration(s.wallSeconds?.mean ?? null),
@@ -156,13 +195,21 @@ function rows(summaries: readonly MethodSummary[]): string[][] {
 export function caption(ctx: TableContext): string {
   const seeds = ctx.seeds.length === 1 ? `seed ${ctx.seeds[0]}` : `seeds ${ctx.seeds.join(', ')}`;
   const rare = ctx.rarest.map((r) => `${r.name} (${r.train})`).join(', ');
+  const val = ctx.selection === 'val';
+  const which = val
+    ? `of the checkpoint with the best validation ${ctx.bestMetric} (data.val_fraction ${ctx.valFraction}), evaluated once at the end`
+    : 'at the final evaluation (the last step)';
+  const posthoc = val
+    ? 'post-hoc: predictions argmax(logits - tau log prior) with tau chosen on the validation split (highest mean-class accuracy over 0, 0.25, ..., 2), tau its mean over seeds'
+    : 'post-hoc: needs a validation split (data.val_fraction), none here';
+  const best = val
+    ? 'best: the best evaluation on the validation split'
+    : `best: the best evaluation during the run by train.best_metric (${ctx.bestMetric}), picked on the test split, so optimistic`;
   return (
-    `Ablation '${ctx.name}' (${ctx.config}, ${ctx.steps} steps, ${seeds}). Accuracy (%) on the test split at the ` +
-    `final evaluation (the last step), mean ± sample std over seeds (the mean alone for one seed). ` +
-    `accuracy: overall; mean-class: unweighted mean of the per-class recalls; rarest-3: unweighted mean recall of the ` +
-    `${ctx.rarest.length} classes with the fewest training images: ${rare}. best: the best evaluation during the run by ` +
-    `train.best_metric (${ctx.bestMetric}), picked on the test split, so optimistic. time/run: wall time of one run ` +
-    `(training and evaluations).`
+    `Ablation '${ctx.name}' (${ctx.config}, ${ctx.steps} steps, ${seeds}). Accuracy (%) on the test split ${which}, ` +
+    `mean ± sample std over seeds (the mean alone for one seed). accuracy: overall; mean-class: unweighted mean of the ` +
+    `per-class recalls; rarest-3: unweighted mean recall of the ${ctx.rarest.length} classes with the fewest training ` +
+    `images: ${rare}. ${posthoc}. ${best}. time/run: wall time of one run (training and evaluations).`
   );
 }
 
@@ -178,7 +225,7 @@ export function formatTable(summaries: readonly MethodSummary[], ctx: TableConte
 export function formatMarkdown(summaries: readonly MethodSummary[], runs: readonly RunResult[], ctx: TableContext): string {
   const md = (r: string[]) => `| ${r.join(' | ')} |`;
   const align = HEADERS.map((_, c) => (c === 0 ? '---' : '---:'));
-  const perRunHeaders = ['run', 'accuracy', 'mean-class', 'rarest-3', 'best acc. (step)', 'time'];
+  const perRunHeaders = ['run', 'accuracy', 'mean-class', 'rarest-3', 'post-hoc mean-class (tau)', 'best acc. (step)', 'time'];
   const pct = (v: number | null | undefined) => (typeof v === 'number' ? (100 * v).toFixed(2) : '-');
   const indices = ctx.rarest.map((r) => r.index);
   const perRun = [...runs]
@@ -188,6 +235,7 @@ export function formatMarkdown(summaries: readonly MethodSummary[], runs: readon
       pct(r.final.accuracy),
       pct(r.final.mean_class_accuracy),
       pct(subsetAccuracy(r.final.per_class, indices)),
+      r.posthoc ? `${pct(r.posthoc.test.mean_class_accuracy)} (${r.posthoc.tau})` : '-',
       r.best ? `${pct(r.best.accuracy)} (${r.best.step})` : '-',
       formatDuration(r.wallSeconds),
     ]);

@@ -1,9 +1,10 @@
-// `mek ablate --config F [--seeds N] [--methods ce,rbl,rac,mek] [--name N] [--set k=v]...`:
-// the paper's ablation on one config: plain cross-entropy, RBL, RAC and full MEK, each over N
-// seeds with everything else identical (src/ablate/), then the table of final accuracies.
+// `mek ablate --config F [--seeds N] [--methods ce,mek,la,...] [--name N] [--set k=v]...`:
+// the paper's ablation and the long-tail remedies on one config (plain cross-entropy, RBL, RAC,
+// MEK, logit adjustment, DRW, the balanced sampler, MEK + LA), each over N seeds with everything
+// else identical (src/ablate/), then the table of final and post-hoc accuracies.
 import { join } from 'node:path';
 import { ABLATION_JSON, ABLATION_MD, parseMethods, runAblation } from '../ablate/run.ts';
-import { METHOD_NAMES } from '../ablate/table.ts';
+import { DEFAULT_METHODS, METHOD_NAMES, METHODS } from '../ablate/table.ts';
 import { selectBackend } from '../backend.ts';
 import { loadConfig } from '../config/load.ts';
 import { barReporter, lineReporter } from '../train/progress.ts';
@@ -19,13 +20,17 @@ interface AblateArgs extends GlobalOptions {
 
 export const ablateCommand: MekCommand = {
   command: 'ablate',
-  describe: 'Train CE, RBL, RAC and MEK over seeds with everything else equal; print the ablation table',
+  describe: 'Train CE, MEK and the long-tail remedies over seeds with everything else equal; print the ablation table',
   builder: (y) =>
     y
       .option('config', { type: 'string', describe: 'experiment config (YAML), the base of every run' })
       .option('set', { type: 'string', array: true, default: [], describe: 'override a key of the base config (repeatable)' })
       .option('seeds', { type: 'number', default: 3, describe: 'seeds per method: train.seed, train.seed + 1, ... (each also changes the data order)' })
-      .option('methods', { type: 'string', default: METHOD_NAMES.join(','), describe: 'comma-separated: ce (plain cross-entropy), rbl, rac (CE + RAC), mek (RBL + RAC)' })
+      .option('methods', {
+        type: 'string',
+        default: DEFAULT_METHODS.join(','),
+        describe: `comma-separated, from: ${METHOD_NAMES.map((m) => `${m} (${METHODS[m].label})`).join(', ')}`,
+      })
       .option('name', { type: 'string', describe: 'ablation folder under train.out_dir (default: <config name>-ablation)' })
       .example('$0 ablate --config configs/fmnist-lt.yaml --seeds 3', 'the long-tailed Fashion-MNIST ablation'),
   handler: async (argv) => {

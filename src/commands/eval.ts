@@ -1,20 +1,25 @@
-// `mek eval --ckpt F [--config F] [--set k=v] [--data ROOT] [--split test] [--out DIR] [--json] [--tta flip]`
+// `mek eval --ckpt F [--config F] [--set k=v] [--data ROOT] [--split train|val|test] [--out DIR]
+//  [--json] [--tta flip] [--adjust TAU] [--sweep-adjust]`
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { selectBackend } from '../backend.ts';
+import { selectBackend, type BackendInfo } from '../backend.ts';
 import { loadConfig, loadSavedConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import { loadSplit } from '../data/labels.ts';
+import type { Sample } from '../data/labels.ts';
 import { BatchLoader } from '../data/loader.ts';
 import { PreparePool } from '../data/pool.ts';
-import { confusionPng, perClassBarsPng } from '../eval/plots.ts';
-import { reportJson, reportText } from '../eval/report.ts';
+import { loadSplitAsTrained, type SplitChoice } from '../data/splits.ts';
+import { adjustedPredictions, bestTau, sweepAdjustment, type SweepPoint } from '../eval/adjust.ts';
+import { computeMetrics } from '../eval/metrics.ts';
+import { adjustSweepPng, confusionPng, perClassBarsPng } from '../eval/plots.ts';
+import { percent, reportJson, reportText } from '../eval/report.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { loadModel, printNotes } from '../io/import/load-model.ts';
+import { loadModel, printNotes, type LoadedModel } from '../io/import/load-model.ts';
 import { SwinConstants } from '../model/swin.ts';
 import { evaluate } from '../train/evaluate.ts';
 import { threadsFor } from '../train/memory.ts';
 import { ReplicaPool } from '../train/replicas/pool.ts';
+import { describeAdjustment, resolveAdjustment, type Adjustment } from './adjustment.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
 import { UsageError } from './errors.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
@@ -24,17 +29,29 @@ interface EvalArgs extends GlobalOptions {
   config?: string;
   set: string[];
   data?: string;
-  split: 'train' | 'test';
+  split: SplitChoice;
   out?: string;
   json: boolean;
   tta: 'none' | 'flip';
+  adjust?: number;
+  sweepAdjust: boolean;
 }
+
+const SPLIT_NAMES: Record<SplitChoice, string> = { train: 'training', val: 'validation', test: 'test' };
 
 /** --set and --data as config overrides. */
 function evalSets(args: EvalArgs): string[] {
   const sets = [...args.set];
   if (args.data) sets.push(`data.root=${args.data}`, `data.label_file=${join(args.data, 'list_patition_label.txt')}`);
   return sets;
+}
+
+/** "step 400, picked on the validation split" for the first line. */
+function describeCheckpoint(model: LoadedModel): string {
+  const picked = model.selection
+    ? `, picked on the ${SPLIT_NAMES[model.selection.split]} split by ${model.selection.metric}${model.selection.split === 'test' ? ' (optimistic)' : ''}`
+    : '';
+  return `step ${model.step}${picked}`;
 }
 
 export const evalCommand: MekCommand = {
@@ -46,11 +63,14 @@ export const evalCommand: MekCommand = {
       .option('config', { type: 'string', describe: 'take the data settings (and, for a PyTorch file, the architecture and class names) from this config' })
       .option('set', { type: 'string', array: true, default: [], describe: 'override a config key (data.*, eval.batch_size)' })
       .option('data', { type: 'string', describe: 'dataset root in RAF-DB layout (sets data.root and data.label_file)' })
-      .option('split', { choices: ['train', 'test'] as const, default: 'test' as const })
-      .option('out', { type: 'string', describe: 'folder for confusion.png, per_class.png and report.json' })
+      .option('split', { choices: ['train', 'val', 'test'] as const, default: 'test' as const, describe: 'val: the validation hold-out of the training split (data.val_fraction); train: the rest' })
+      .option('out', { type: 'string', describe: 'folder for confusion.png, per_class.png, report.json (and adjust.png with --sweep-adjust)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
       .option('tta', { choices: ['none', 'flip'] as const, default: 'none' as const, describe: 'flip: average with the mirrored image' })
-      .example('$0 eval --ckpt best.json', 'the latest run\'s best checkpoint on its test split'),
+      .option('adjust', { type: 'number', describe: 'post-hoc adjustment tau: predict argmax(logits - tau log prior) (default: the tau chosen on the validation split after training, if any, else 0)' })
+      .option('sweep-adjust', { type: 'boolean', default: false, describe: 'also evaluate tau = 0, 0.25, ..., 2 and print overall and mean-class accuracy for each (plot: adjust.png in --out)' })
+      .example('$0 eval --ckpt best.json', 'the latest run\'s best checkpoint on its test split')
+      .example('$0 eval --ckpt best.json --split val --sweep-adjust --out report', 'the accuracy / mean-class trade-off on the validation split'),
   handler: async (argv) => {
     const args = argv as unknown as EvalArgs;
     const { path, inferred } = resolveCheckpointPath(args.ckpt);
@@ -58,65 +78,99 @@ export const evalCommand: MekCommand = {
     const explicit = args.config ? loadConfig(args.config, sets) : undefined;
     const backend = await selectBackend(args.backend);
     const model = await loadModel(path, { purpose: 'use', config: explicit });
-    const { store, classes: modelClasses, preprocessing } = model;
+    const { store, classes } = model;
     // The data settings: --config, else the checkpoint's own config, else the defaults.
     const config: Config = explicit ?? (model.savedConfig ? loadSavedConfig(model.savedConfig, sets) : loadConfig(undefined, sets));
-    const meta = { classes: modelClasses, preprocessing, step: model.step };
-    if (config.data.classes.length !== meta.classes.length) {
-      store.dispose();
-      throw new UsageError(`${path}: the checkpoint has ${meta.classes.length} classes, the data config ${config.data.classes.length}`);
-    }
-    process.stderr.write(`${backend.description}; checkpoint ${path}${inferred ? ' (latest run)' : ''}, step ${meta.step}\n`);
-    printNotes(model);
-    const split = loadSplit(config.data, args.split, { checkImages: config.data.on_bad_image === 'error' });
-    const consts = new SwinConstants(model.architecture);
-    const pool = new PreparePool(config.data.workers);
-    // Inference shares each batch across threads as training does (wasm computes on one).
-    const threads = threadsFor(config, backend, config.eval.batch_size);
-    const replicas =
-      threads > 1
-        ? await ReplicaPool.start(threads - 1, { backend: backend.name, store, training: false, microBatch: 0, recompute: false })
-        : undefined;
     try {
-      const loader = new BatchLoader(
-        {
-          samples: split.samples,
-          numClasses: meta.classes.length,
-          batchSize: config.eval.batch_size,
-          imageSize: meta.preprocessing.imageSize,
-          mode: 'eval',
-          interpolation: meta.preprocessing.interpolation,
-          augment: { ...config.augment, mean: meta.preprocessing.mean, std: meta.preprocessing.std },
-          seed: 0,
-          sampler: 'sequential',
-          repeatTo: 0,
-          dropLast: false,
-          prefetch: config.data.prefetch,
-          onBadImage: config.data.on_bad_image,
-          pool,
-        },
-        undefined,
-        true,
-      );
-      const { metrics } = await evaluate(store.params, consts, loader, {
-        numClasses: meta.classes.length,
-        flipTta: args.tta === 'flip',
-        replicas,
-      });
-      const json = { checkpoint: path, step: meta.step, split: args.split, tta: args.tta, ...reportJson(metrics, meta.classes) };
-      process.stdout.write(args.json ? JSON.stringify(json, null, 2) + '\n' : reportText(metrics, meta.classes).replace(/\n?$/, '\n'));
-      if (args.out) {
-        mkdirSync(args.out, { recursive: true });
-        await confusionPng(join(args.out, 'confusion.png'), metrics, meta.classes);
-        await perClassBarsPng(join(args.out, 'per_class.png'), metrics, meta.classes);
-        await writeFileAtomic(join(args.out, 'report.json'), JSON.stringify(json, null, 2) + '\n');
-        if (!args.json) process.stdout.write(`wrote confusion.png, per_class.png and report.json to ${args.out}\n`);
+      if (config.data.classes.length !== classes.length) {
+        throw new UsageError(`${path}: the checkpoint has ${classes.length} classes, the data config ${config.data.classes.length}`);
       }
+      const adjustment = resolveAdjustment(path, model, args.adjust, explicit, args.sweepAdjust);
+      process.stderr.write(`${backend.description}; checkpoint ${path}${inferred ? ' (latest run)' : ''}, ${describeCheckpoint(model)}\n`);
+      printNotes(model);
+      const split = loadSplitAsTrained(config, args.split, { checkImages: config.data.on_bad_image === 'error' });
+      await evaluateSplit(args, backend, path, model, config, split.samples, adjustment);
     } finally {
-      await pool.close();
-      await replicas?.close();
-      consts.dispose();
       store.dispose();
     }
   },
 };
+
+async function evaluateSplit(
+  args: EvalArgs,
+  backend: BackendInfo,
+  path: string,
+  model: LoadedModel,
+  config: Config,
+  samples: Sample[],
+  adjustment: Adjustment,
+): Promise<void> {
+  const { store, classes, preprocessing } = model;
+  const consts = new SwinConstants(model.architecture);
+  const pool = new PreparePool(config.data.workers);
+  // Inference shares each batch across threads as training does (wasm computes on one).
+  const threads = threadsFor(config, backend, config.eval.batch_size);
+  const replicas = threads > 1 ? await ReplicaPool.start(threads - 1, { backend: backend.name, store, training: false, microBatch: 0, recompute: false }) : undefined;
+  try {
+    const loader = new BatchLoader(
+      {
+        samples,
+        numClasses: classes.length,
+        batchSize: config.eval.batch_size,
+        imageSize: preprocessing.imageSize,
+        mode: 'eval',
+        interpolation: preprocessing.interpolation,
+        augment: { ...config.augment, mean: preprocessing.mean, std: preprocessing.std },
+        seed: 0,
+        sampler: 'sequential',
+        repeatTo: 0,
+        dropLast: false,
+        prefetch: config.data.prefetch,
+        onBadImage: config.data.on_bad_image,
+        pool,
+      },
+      undefined,
+      true,
+    );
+    const run = await evaluate(store.params, consts, loader, { numClasses: classes.length, flipTta: args.tta === 'flip', replicas });
+    const metrics = adjustment.tau > 0 ? computeMetrics(run.labels, adjustedPredictions(run.logits, adjustment.logPrior!, adjustment.tau), classes.length) : run.metrics;
+    const sweep = args.sweepAdjust ? sweepAdjustment(run.logits, run.labels, adjustment.logPrior!) : null;
+    const json = {
+      checkpoint: path,
+      step: model.step,
+      selection: model.selection ?? null,
+      split: args.split,
+      tta: args.tta,
+      adjust: { tau: adjustment.tau, source: adjustment.source, prior: adjustment.prior?.probabilities ?? null },
+      ...reportJson(metrics, classes),
+      ...(sweep ? { sweep: sweep.map((p) => ({ tau: p.tau, ...reportJson(p.metrics, classes) })), sweepBestTau: bestTau(sweep).tau } : {}),
+    };
+    if (args.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+    else {
+      process.stdout.write(`${describeAdjustment(adjustment)}\n${reportText(metrics, classes).replace(/\n?$/, '\n')}`);
+      if (sweep) process.stdout.write('\n' + sweepText(sweep, args.split));
+    }
+    if (args.out) {
+      mkdirSync(args.out, { recursive: true });
+      await confusionPng(join(args.out, 'confusion.png'), metrics, classes);
+      await perClassBarsPng(join(args.out, 'per_class.png'), metrics, classes);
+      if (sweep) await adjustSweepPng(join(args.out, 'adjust.png'), sweep, { split: SPLIT_NAMES[args.split], chosen: adjustment.source === 'checkpoint' ? adjustment.tau : undefined });
+      await writeFileAtomic(join(args.out, 'report.json'), JSON.stringify(json, null, 2) + '\n');
+      if (!args.json) process.stdout.write(`wrote confusion.png, per_class.png, ${sweep ? 'adjust.png, ' : ''}report.json to ${args.out}\n`);
+    }
+  } finally {
+    await pool.close();
+    await replicas?.close();
+    consts.dispose();
+  }
+}
+
+/** The sweep as a table, the tau of the best mean-class accuracy, and what choosing it on this split means. */
+export function sweepText(points: readonly SweepPoint[], split: SplitChoice): string {
+  const lines = [`post-hoc adjustment on the ${SPLIT_NAMES[split]} split: predictions argmax(logits - tau log prior)`, '   tau   overall  mean-class'];
+  for (const p of points) lines.push(`${p.tau.toFixed(2).padStart(6)}  ${percent(p.metrics.overall).padStart(8)}  ${percent(p.metrics.meanClass).padStart(10)}`);
+  const best = bestTau(points);
+  lines.push(`best mean-class: tau ${best.tau} (${percent(best.metrics.meanClass)}, overall ${percent(best.metrics.overall)})`);
+  if (split === 'test') lines.push('a tau picked on the test split is optimistic: pick it with --split val and apply it with --adjust');
+  return lines.join('\n') + '\n';
+}

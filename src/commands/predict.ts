@@ -12,6 +12,7 @@ import { loadModel, printNotes } from '../io/import/load-model.ts';
 import { ferInference } from '../model/fer.ts';
 import { SwinConstants } from '../model/swin.ts';
 import { camGridSize } from '../model/variants.ts';
+import { describeAdjustment, resolveAdjustment } from './adjustment.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
 
@@ -23,6 +24,7 @@ interface PredictArgs extends GlobalOptions {
   json: boolean;
   cams: boolean;
   camOut?: string;
+  adjust?: number;
 }
 
 export interface Prediction {
@@ -30,6 +32,8 @@ export interface Prediction {
   logits: number[];
   probs: number[];
   label: string;
+  /** The post-hoc adjustment tau behind probs and label, when one applies (logits stay raw). */
+  adjust?: number;
   cams?: number[][][];
 }
 
@@ -45,6 +49,7 @@ export const predictCommand: MekCommand = {
       .option('json', { type: 'boolean', default: false, describe: 'stdout is exactly one JSON array, one object per image' })
       .option('cams', { type: 'boolean', default: false, describe: 'include the class attention maps (class x row x col)' })
       .option('cam-out', { type: 'string', describe: 'write a heat-map overlay per image to this folder' })
+      .option('adjust', { type: 'number', describe: 'post-hoc adjustment tau: probabilities softmax(logits - tau log prior) (default: the tau chosen on the validation split after training, if any, else 0)' })
       .example('$0 predict --ckpt best.json face1.jpg face2.jpg', '')
       .example('$0 predict --ckpt checkpoint_step_50000.pt --cam-out cams face.jpg', 'a checkpoint of the PyTorch release'),
   handler: async (argv) => {
@@ -54,7 +59,16 @@ export const predictCommand: MekCommand = {
     const backend = await selectBackend(args.backend);
     const meta = await loadModel(path, { purpose: 'use', config });
     const { store } = meta;
+    let adjustment;
+    try {
+      adjustment = resolveAdjustment(path, meta, args.adjust, config);
+    } catch (err) {
+      store.dispose();
+      throw err;
+    }
+    const offset = adjustment.tau > 0 ? adjustment.logPrior!.map((lp) => -adjustment.tau * lp) : null;
     process.stderr.write(`${backend.description}; checkpoint ${path}${inferred ? ' (latest run)' : ''}\n`);
+    if (adjustment.source !== 'none') process.stderr.write(`${describeAdjustment(adjustment)}\n`);
     printNotes(meta);
     const consts = new SwinConstants(meta.architecture);
     const { imageSize, mean, std, interpolation } = meta.preprocessing;
@@ -68,12 +82,13 @@ export const predictCommand: MekCommand = {
         const rgb = await decodeImage(image, imageSize, interpolation);
         const input = tf.tensor4d(normalize(rgb), [1, imageSize, imageSize, 3]);
         const out = ferInference(store.params, input, consts, 1);
-        const probsT = tf.softmax(out.logits);
+        // Post-hoc adjustment moves the probabilities and the label; the logits stay the model's.
+        const probsT = tf.tidy(() => tf.softmax(offset ? tf.add(out.logits, tf.tensor1d(offset)) : out.logits));
         const [logits, probs, cams] = [await out.logits.data(), await probsT.data(), (await out.cams.data()) as Float32Array];
         tf.dispose([input, out.logits, out.cams, probsT]);
         let best = 0;
         for (let c = 1; c < k; c++) if (probs[c]! > probs[best]!) best = c;
-        const result: Prediction = { image, logits: Array.from(logits), probs: Array.from(probs), label: meta.classes[best]! };
+        const result: Prediction = { image, logits: Array.from(logits), probs: Array.from(probs), label: meta.classes[best]!, ...(offset ? { adjust: adjustment.tau } : {}) };
         if (args.cams) {
           result.cams = Array.from({ length: k }, (_, c) =>
             Array.from({ length: grid }, (_, r) => Array.from(cams.subarray(c * grid * grid + r * grid, c * grid * grid + (r + 1) * grid))),

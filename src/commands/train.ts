@@ -2,7 +2,7 @@
 import { selectBackend } from '../backend.ts';
 import { loadConfig, loadSavedConfig } from '../config/load.ts';
 import { barReporter, lineReporter } from '../train/progress.ts';
-import { resumePath, runTraining } from '../train/run.ts';
+import { resumePath, runTraining, type TrainSummary } from '../train/run.ts';
 import { readCheckpointMeta } from '../io/checkpoint.ts';
 import { UsageError } from './errors.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
@@ -41,16 +41,26 @@ export const trainCommand: MekCommand = {
     process.on('SIGINT', onSigint);
     try {
       const summary = await runTraining({ config, configPath: args.config, resume: args.resume, backend, progress, stopRequested: () => stop });
-      const best = summary.best
-        ? `best ${summary.best.metrics['accuracy'] !== undefined ? `accuracy ${(100 * (summary.best.metrics['accuracy'] as number)).toFixed(2)}% mean-class ${(100 * (summary.best.metrics['mean_class_accuracy'] as number)).toFixed(2)}%` : ''} at step ${summary.best.step}`
-        : 'no evaluation yet';
-      process.stdout.write(`${summary.interrupted ? 'interrupted' : 'done'}: ${summary.step} steps; ${best}; files in ${summary.runDir}\n`);
+      process.stdout.write(`${summary.interrupted ? 'interrupted' : 'done'}: ${summary.step} steps; ${outcome(summary, config.train.best_metric)}; files in ${summary.runDir}\n`);
       if (summary.interrupted) process.exitCode = 130;
     } finally {
       process.off('SIGINT', onSigint);
     }
   },
 };
+
+/** What the last line of a run says: the test figures a user can quote, and how best.json was picked. */
+export function outcome(s: TrainSummary, metric: string): string {
+  const figures = (m: Record<string, unknown>) =>
+    `accuracy ${(100 * (m['accuracy'] as number)).toFixed(2)}% mean-class ${(100 * (m['mean_class_accuracy'] as number)).toFixed(2)}%`;
+  if (s.selection === 'val' && s.test && s.posthoc) {
+    return `test split with best.json (step ${s.best!.step}, picked on the validation split): ${figures(s.test)}; with post-hoc tau ${s.posthoc.tau}: ${figures(s.posthoc.test)}`;
+  }
+  if (!s.last) return 'no evaluation yet';
+  const where = s.selection === 'val' ? 'validation split' : 'test split';
+  const best = s.best ? `; best.json: step ${s.best.step} by ${metric}, picked on the ${where}${s.selection === 'test' ? ' (optimistic)' : ''}` : '';
+  return `${where} at step ${s.last.step}: ${figures(s.last.metrics)}${best}`;
+}
 
 /** The configuration a run was saved with (last.json carries it), with --set applied on top. */
 async function resumedConfig(resume: string, sets: string[]) {

@@ -1,9 +1,10 @@
 // The plots of a run and of an evaluation, drawn as SVG strings and rendered to PNG by sharp:
 // the confusion heat-map, per-class accuracy bars, training curves and class attention maps
-// over a face. Each `...Svg` builder is pure; each `...Png` writer renders and writes
+// over a face, and the accuracy / mean-class trade-off of post-hoc adjustment. Each `...Svg` builder is pure; each `...Png` writer renders and writes
 // atomically (temp file + rename).
 import sharp from 'sharp';
 import type { RgbImage } from '../data/image.ts';
+import type { SweepPoint } from './adjust.ts';
 import { camOverlay, maxOverClasses, type OverlayOptions } from './cam.ts';
 import { series, type MetricEvent, type MetricRecord } from './history.ts';
 import type { Metrics } from './metrics.ts';
@@ -243,7 +244,7 @@ const PANELS: PanelSpec[] = [
   },
   { title: 'learning rate', series: [{ field: 'lr', label: 'lr' }] },
   {
-    title: 'test accuracy (%)',
+    title: 'accuracy (%)',
     series: [
       { field: 'accuracy', label: 'overall' },
       { field: 'mean_class_accuracy', label: 'mean-class' },
@@ -306,6 +307,8 @@ export function curvesSvg(history: readonly MetricRecord[], title = 'Training cu
   const [s0, s1] = padRange(first, last);
   const x = linearScale(first >= 0 ? Math.max(0, s0) : s0, s1, left, left + plotW, { count: 8, integer: true });
   const out: string[] = [text(width / 2, 28, title, { size: 18, anchor: 'middle', weight: 'bold' })];
+  // Evaluations during training run on the validation split when the run has one.
+  const evalSplit = history.some((e) => e['event'] === 'eval' && e['split'] === 'val') ? 'validation' : 'test';
 
   panels.forEach((panel, pi) => {
     const py = top + pi * (panelH + gap);
@@ -316,7 +319,8 @@ export function curvesSvg(history: readonly MetricRecord[], title = 'Training cu
       const s = linearScale(lo, hi, 0, 1, { count: 5 });
       y = linearScale(Math.max(0, s.ticks[0]!), Math.min(100, s.ticks[s.ticks.length - 1]!), py + panelH, py, { count: 5 });
     }
-    out.push(text(left, py - 10, panel.spec.title + (log ? ' (log scale)' : ''), { size: 14, weight: 'bold' }));
+    const title = panel.spec.percent ? `${evalSplit} ${panel.spec.title}` : panel.spec.title;
+    out.push(text(left, py - 10, title + (log ? ' (log scale)' : ''), { size: 14, weight: 'bold' }));
     for (const t of y.ticks) {
       out.push(line(left, y(t), left + plotW, y(t), GRID_COLOUR));
       out.push(text(left - 8, y(t), y.format(t), { size: 11, anchor: 'end', middle: true }));
@@ -361,6 +365,67 @@ export async function perClassBarsPng(path: string, m: Metrics, classNames: read
 
 export async function curvesPng(path: string, history: readonly MetricRecord[]): Promise<void> {
   await writeSvgPng(path, curvesSvg(history));
+}
+
+/**
+ * Overall and mean-class accuracy against the post-hoc adjustment tau, with the tau of the best
+ * mean-class accuracy marked, and `chosen` (e.g. the one picked on the validation split) when given.
+ */
+export function adjustSweepSvg(points: readonly SweepPoint[], opts: { split: string; chosen?: number; title?: string }): string {
+  const width = 760;
+  const height = 440;
+  const left = 70;
+  const right = 200;
+  const top = 60;
+  const bottom = 60;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const out: string[] = [text(width / 2, 28, opts.title ?? `Post-hoc adjustment on the ${opts.split} split`, { size: 18, anchor: 'middle', weight: 'bold' })];
+  if (points.length === 0) return svgDocument(width, height, [...out, text(width / 2, height / 2, 'no tau evaluated', { size: 14, anchor: 'middle', fill: MUTED })]);
+  const lines = [
+    { label: 'overall', points: points.map((p): [number, number] => [p.tau, 100 * p.metrics.overall]) },
+    { label: 'mean-class', points: points.map((p): [number, number] => [p.tau, 100 * p.metrics.meanClass]) },
+  ];
+  const [t0, t1] = extent(points.map((p) => p.tau));
+  const x = linearScale(t0, t1, left, left + plotW, { count: 8 });
+  const [lo, hi] = extent(lines.flatMap((l) => l.points.map(([, v]) => v)));
+  const ys = linearScale(lo, hi, 0, 1, { count: 5 });
+  const y = linearScale(Math.max(0, ys.ticks[0]!), Math.min(100, ys.ticks[ys.ticks.length - 1]!), top + plotH, top, { count: 5 });
+  for (const t of y.ticks) {
+    out.push(line(left, y(t), left + plotW, y(t), GRID_COLOUR));
+    out.push(text(left - 8, y(t), y.format(t), { size: 11, anchor: 'end', middle: true }));
+  }
+  for (const t of x.ticks) {
+    out.push(line(x(t), top, x(t), top + plotH, GRID_COLOUR));
+    out.push(text(x(t), top + plotH + 18, x.format(t), { size: 11, anchor: 'middle' }));
+  }
+  out.push(rect(left, top, plotW, plotH, 'none', `stroke="${AXIS_COLOUR}" stroke-width="1"`));
+  const best = points.reduce((a, b) => (b.metrics.meanClass > a.metrics.meanClass ? b : a));
+  out.push(line(x(best.tau), top, x(best.tau), top + plotH, MEAN_COLOUR, 1.2, '4 3'));
+  if (opts.chosen !== undefined && opts.chosen !== best.tau) out.push(line(x(opts.chosen), top, x(opts.chosen), top + plotH, AXIS_COLOUR, 1.2, '2 3'));
+  lines.forEach((l, i) => out.push(...seriesPath(l.points, x, y, PALETTE[i]!)));
+  let ly = top + 12;
+  lines.forEach((l, i) => {
+    out.push(line(left + plotW + 14, ly, left + plotW + 36, ly, PALETTE[i]!, 2.5));
+    out.push(text(left + plotW + 42, ly, l.label, { size: 12, middle: true }));
+    ly += 20;
+  });
+  out.push(line(left + plotW + 14, ly, left + plotW + 36, ly, MEAN_COLOUR, 1.2, '4 3'));
+  out.push(text(left + plotW + 42, ly, `best mean-class: tau ${best.tau}`, { size: 12, middle: true }));
+  ly += 18;
+  out.push(text(left + plotW + 42, ly, `${percent(best.metrics.meanClass)} (overall ${percent(best.metrics.overall)})`, { size: 11, fill: MUTED, middle: true }));
+  if (opts.chosen !== undefined && opts.chosen !== best.tau) {
+    ly += 22;
+    out.push(line(left + plotW + 14, ly, left + plotW + 36, ly, AXIS_COLOUR, 1.2, '2 3'));
+    out.push(text(left + plotW + 42, ly, `chosen: tau ${opts.chosen}`, { size: 12, middle: true }));
+  }
+  out.push(text(left + plotW / 2, height - 16, 'tau (predictions: argmax of logits - tau log prior)', { size: 13, anchor: 'middle' }));
+  out.push(text(18, top + plotH / 2, 'accuracy (%)', { size: 13, anchor: 'middle', rotate: -90 }));
+  return svgDocument(width, height, out);
+}
+
+export async function adjustSweepPng(path: string, points: readonly SweepPoint[], opts: { split: string; chosen?: number }): Promise<void> {
+  await writeSvgPng(path, adjustSweepSvg(points, opts));
 }
 
 function rgbPng(image: RgbImage): Promise<Buffer> {

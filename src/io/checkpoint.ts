@@ -17,6 +17,7 @@ import { basename, dirname, join } from 'node:path';
 import { UsageError } from '../commands/errors.ts';
 import type { Config } from '../config/schema.ts';
 import type { Interpolation } from '../data/decode.ts';
+import { classPrior, type ClassPrior } from '../mek/prior.ts';
 import { ParamStore, storedSpecs } from '../model/params.ts';
 import { variantProblem, type SwinVariant } from '../model/variants.ts';
 import type { RngState } from '../random.ts';
@@ -80,6 +81,21 @@ export interface TrainingState {
   resume?: Record<string, unknown>;
 }
 
+/** Which split picked this checkpoint (best.json): 'val' (data.val_fraction), or 'test' (the paper; optimistic). */
+export interface Selection {
+  split: 'val' | 'test';
+  metric: string;
+}
+
+/** The post-hoc adjustment tau chosen on the validation split after training. */
+export interface PosthocChoice {
+  tau: number;
+  split: 'val';
+  /** Validation mean-class accuracy at tau, and at 0 (the raw logits). */
+  meanClass: number;
+  meanClassRaw: number;
+}
+
 export interface CheckpointMeta extends StoredArrays {
   format: typeof CHECKPOINT_FORMAT;
   version: typeof CHECKPOINT_VERSION;
@@ -90,6 +106,10 @@ export interface CheckpointMeta extends StoredArrays {
   preprocessing: Preprocessing;
   metrics: Record<string, unknown>;
   config?: Config;
+  /** The class distribution training saw (for post-hoc adjustment); absent in older checkpoints. */
+  prior?: ClassPrior;
+  selection?: Selection;
+  posthoc?: PosthocChoice;
   training?: TrainingState;
 }
 
@@ -107,6 +127,9 @@ export interface SaveOptions {
   step: number;
   metrics: Record<string, unknown>;
   config?: Config;
+  prior?: ClassPrior;
+  selection?: Selection;
+  posthoc?: PosthocChoice;
   /** An AdamW over `store.trainable()`; its moments go to `<name>.<sha16>.optim.bin`. */
   optimizer?: AdamW;
   rngState?: RngState;
@@ -165,6 +188,9 @@ export async function saveCheckpoint(dir: string, name: string, options: SaveOpt
     preprocessing: options.preprocessing,
     metrics: options.metrics,
     ...(options.config ? { config: options.config } : {}),
+    ...(options.prior ? { prior: options.prior } : {}),
+    ...(options.selection ? { selection: options.selection } : {}),
+    ...(options.posthoc ? { posthoc: options.posthoc } : {}),
     ...section(weightsFile, weights),
     ...(Object.keys(training).length ? { training } : {}),
   };
@@ -365,6 +391,19 @@ function ioProblem(err: unknown): string {
   return `cannot be read (${code ?? (err as Error).message})`;
 }
 
+/** A stored prior must be the one classPrior derives from its counts and sampler. */
+function checkPrior(p: unknown, numClasses: number, problem: (text: string) => never): void {
+  if (!isRecord(p) || !Array.isArray(p['counts']) || p['counts'].length !== numClasses || !p['counts'].every((n) => Number.isInteger(n) && n > 0)) {
+    problem(`prior.counts must be ${numClasses} positive whole numbers, not ${show(isRecord(p) ? p['counts'] : p)}`);
+  }
+  if (p['sampler'] !== 'shuffle' && p['sampler'] !== 'balanced') problem(`prior.sampler must be 'shuffle' or 'balanced', not ${show(p['sampler'])}`);
+  const expected = classPrior(p['counts'] as number[], p['sampler']).probabilities;
+  const stored = p['probabilities'];
+  if (!Array.isArray(stored) || stored.length !== numClasses || stored.some((v, i) => typeof v !== 'number' || Math.abs(v - expected[i]!) > 1e-9)) {
+    problem(`prior.probabilities must be the class frequencies of prior.counts (uniform for the balanced sampler), not ${show(stored)}`);
+  }
+}
+
 function checkMeta(doc: unknown, file: string): CheckpointMeta {
   // Declared with its type so that TypeScript narrows after each `problem(...)`.
   const problem: (text: string) => never = (text) => fail(file, text);
@@ -400,6 +439,20 @@ function checkMeta(doc: unknown, file: string): CheckpointMeta {
 
   if (!isRecord(doc['metrics'])) problem('"metrics" must be an object');
   if ('config' in doc && !isRecord(doc['config'])) problem('"config" must be an object');
+  if ('prior' in doc) checkPrior(doc['prior'], architecture.numClasses, problem);
+  if ('selection' in doc) {
+    const sel = doc['selection'];
+    if (!isRecord(sel) || (sel['split'] !== 'val' && sel['split'] !== 'test') || typeof sel['metric'] !== 'string') {
+      problem(`"selection" must be {"split": "val" | "test", "metric": name}, not ${show(sel)}`);
+    }
+  }
+  if ('posthoc' in doc) {
+    const ph = doc['posthoc'];
+    const fraction = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
+    if (!isRecord(ph) || !(typeof ph['tau'] === 'number' && ph['tau'] >= 0) || ph['split'] !== 'val' || !fraction(ph['meanClass']) || !fraction(ph['meanClassRaw'])) {
+      problem(`"posthoc" must be {"tau": >= 0, "split": "val", "meanClass", "meanClassRaw"}, not ${show(ph)}`);
+    }
+  }
 
   const specs = storedSpecs(architecture);
   checkStoredArrays(doc, 'weights', specs, problem);

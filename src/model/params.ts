@@ -197,6 +197,15 @@ export class ParamStore {
     return variable.name.slice(variable.name.indexOf('/') + 1);
   }
 
+  /** Overwrites every entry with `values` (e.g. the best checkpoint's, after training). */
+  assign(values: Map<string, Float32Array>): void {
+    for (const s of this.specs) {
+      const data = values.get(s.name);
+      if (!data) throw new Error(`missing value for ${s.name}`);
+      tf.tidy(() => this.vars.get(s.name)!.assign(tf.tensor(data, s.shape, 'float32')));
+    }
+  }
+
   async values(): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
     for (const [name, v] of this.vars) out.set(name, (await v.data()) as Float32Array);

@@ -2,6 +2,7 @@
 // chunks, predictions read back once per batch, metrics accumulated on the host.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchLoader } from '../data/loader.ts';
+import { adjustedPredictions } from '../eval/adjust.ts';
 import { argmaxRows, ConfusionAccumulator, type Metrics } from '../eval/metrics.ts';
 import { ferInference } from '../model/fer.ts';
 import type { Params } from '../model/params.ts';
@@ -24,18 +25,23 @@ export interface EvaluateOptions {
   replicas?: ReplicaPool;
   /** Called after each batch with the images done so far. */
   onBatch?: (done: number) => void;
+  /** Post-hoc adjustment: predictions are argmax(logits - tau * logPrior). */
+  adjust?: { logPrior: readonly number[]; tau: number };
 }
 
 export interface Evaluation {
   metrics: Metrics;
   labels: Int32Array;
   predictions: Int32Array;
+  /** Raw logits, [N, K] row-major (before any adjustment), for sweeps over tau. */
+  logits: Float32Array;
 }
 
 export async function evaluate(params: Params, consts: SwinConstants, loader: BatchLoader, opts: EvaluateOptions): Promise<Evaluation> {
   const acc = new ConfusionAccumulator(opts.numClasses);
   const labels: number[] = [];
   const predictions: number[] = [];
+  const logitRows: Float32Array[] = [];
   let done = 0;
   for (;;) {
     const batch = await loader.next();
@@ -55,7 +61,9 @@ export async function evaluate(params: Params, consts: SwinConstants, loader: Ba
         tf.dispose([flipped, mirrored, logits]);
         logits = mean;
       }
-      const preds = argmaxRows((await logits.data()) as Float32Array, opts.numClasses);
+      const values = (await logits.data()) as Float32Array;
+      const preds = opts.adjust ? adjustedPredictions(values, opts.adjust.logPrior, opts.adjust.tau) : argmaxRows(values, opts.numClasses);
+      logitRows.push(values);
       const truth = (await batch.labels.data()) as Int32Array;
       logits.dispose();
       acc.add(truth, preds);
@@ -67,5 +75,7 @@ export async function evaluate(params: Params, consts: SwinConstants, loader: Ba
     batch.labels.dispose();
     opts.onBatch?.(done);
   }
-  return { metrics: acc.metrics(), labels: Int32Array.from(labels), predictions: Int32Array.from(predictions) };
+  const all = new Float32Array(labels.length * opts.numClasses);
+  logitRows.reduce((offset, rows) => (all.set(rows, offset), offset + rows.length), 0);
+  return { metrics: acc.metrics(), labels: Int32Array.from(labels), predictions: Int32Array.from(predictions), logits: all };
 }

@@ -8,22 +8,24 @@ import { configToYaml } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { variantFromConfig } from '../config/variant.ts';
 import { DataError } from '../data/errors.ts';
-import { loadSplit, type SplitSamples } from '../data/labels.ts';
+import type { SplitSamples } from '../data/labels.ts';
+import { loadSplits } from '../data/splits.ts';
 import { BatchLoader, type LoaderPosition } from '../data/loader.ts';
 import { PreparePool } from '../data/pool.ts';
-import { IMAGE_DIR, LABEL_FILE, MANIFEST_FILE, synthesizeDataset } from '../data/synth.ts';
-import type { Metrics } from '../eval/metrics.ts';
+import { LABEL_FILE, MANIFEST_FILE, synthesizeDataset } from '../data/synth.ts';
+import { adjustedPredictions, bestTau, sweepAdjustment } from '../eval/adjust.ts';
+import { computeMetrics, type Metrics } from '../eval/metrics.ts';
 import { confusionPng, curvesPng } from '../eval/plots.ts';
 import { readCheckpoint, saveCheckpoint, type SaveOptions } from '../io/checkpoint.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { loadModel } from '../io/import/load-model.ts';
-import { balanceWeights } from '../mek/balance.ts';
-import { plainCrossEntropy, type MekLossOptions } from '../mek/objective.ts';
+import { trainingLosses } from '../mek/from-config.ts';
+import { classPrior, logPrior, type ClassPrior } from '../mek/prior.ts';
 import { ParamStore } from '../model/params.ts';
 import { SwinConstants } from '../model/swin.ts';
 import { Rng } from '../random.ts';
 import { AdamW } from './adamw.ts';
-import { evaluate } from './evaluate.ts';
+import { evaluate, type Evaluation } from './evaluate.ts';
 import { microBatchFor, perThreadConfig, threadsFor, useRecompute } from './memory.ts';
 import type { ProgressReporter } from './progress.ts';
 import { learningRate, type CosineSchedule } from './schedule.ts';
@@ -47,6 +49,22 @@ export interface TrainSummary {
   step: number;
   interrupted: boolean;
   best: { step: number; metrics: Record<string, unknown> } | null;
+  /** The last evaluation during training (on the validation split when there is one). */
+  last: { step: number; metrics: Record<string, unknown> } | null;
+  /** The split that evaluations during training ran on and that picked best.json. */
+  selection: 'val' | 'test';
+  /** With a validation split: the test split, evaluated once at the end with best.json. */
+  test: Record<string, unknown> | null;
+  /** With a validation split: the post-hoc tau chosen on it and the test split with that tau. */
+  posthoc: PosthocResult | null;
+}
+
+export interface PosthocResult {
+  tau: number;
+  /** Validation mean-class accuracy at the chosen tau and at 0. */
+  val_mean_class_accuracy: number;
+  val_mean_class_accuracy_raw: number;
+  test: Record<string, unknown>;
 }
 
 /** A training failure that is not the user's input (a NaN loss): exit 1, one line. */
@@ -95,18 +113,6 @@ async function ensureDataset(config: Config, progress: ProgressReporter): Promis
   });
 }
 
-function loadSplits(config: Config): { train: SplitSamples; test: SplitSamples } {
-  const d = config.data;
-  if (d.format === 'rafdb' && !existsSync(d.label_file)) {
-    throw new DataError(
-      `${d.label_file}: RAF-DB label file not found; put list_patition_label.txt there and the images under ${d.root}/ ` +
-        `(as <name> or ${IMAGE_DIR}/<stem>_aligned.jpg), or set data.label_file and data.root (README: "RAF-DB setup")`,
-    );
-  }
-  const checkImages = d.on_bad_image === 'error';
-  return { train: loadSplit(d, 'train', { checkImages }), test: loadSplit(d, 'test', { checkImages }) };
-}
-
 /** checkpoints/<name>, or <name>-2, -3, ... when that already holds a run: never overwrite one. */
 function newRunDir(config: Config, configPath?: string): string {
   const name = config.train.name || (configPath ? basename(configPath, extname(configPath)) : 'run');
@@ -126,8 +132,12 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   const variant = variantFromConfig(config);
   const classes = config.data.classes;
   await ensureDataset(config, progress);
-  const { train, test } = loadSplits(config);
-  const weights = balanceWeights(train.counts, config.loss.balance_normaliser, config.loss.balance_power);
+  const { train, val, test } = loadSplits(config);
+  const prior = classPrior(train.counts, config.data.sampler);
+  const losses = trainingLosses(config, prior);
+  // Evaluation during training, and the choice of best.json, on the validation split when there is one.
+  const selection: TrainSummary['selection'] = val ? 'val' : 'test';
+  const evalSplit = val ?? test;
 
   const resumeFrom = opts.resume ? await readCheckpoint(resumePath(opts.resume)) : null;
   const runDir = opts.resume ? dirname(resumePath(opts.resume)) : newRunDir(config, opts.configPath);
@@ -163,20 +173,11 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     warmupSteps: config.schedule.warmup_steps,
     totalSteps: config.train.steps,
   };
-  const methodLoss: MekLossOptions = {
-    rbl: config.loss.rbl,
-    eps: config.loss.eps,
-    rac: config.loss.rac,
-    lambda: config.loss.lambda,
-    focalGamma: config.loss.focal_gamma,
-    classWeights: weights,
-  };
-  const warmStartLoss = plainCrossEntropy(methodLoss);
   const ctx: TrainContext = {
     store,
     consts,
     optimizer,
-    loss: methodLoss,
+    loss: losses.at(0),
     clipNorm: config.optim.clip_norm,
     rng,
     training: true,
@@ -217,11 +218,11 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     },
     start,
   );
-  const evalLoader = () =>
+  const evalLoader = (split: SplitSamples) =>
     new BatchLoader(
       {
         ...common,
-        samples: test.samples,
+        samples: split.samples,
         batchSize: config.eval.batch_size,
         mode: 'eval',
         interpolation: config.data.eval_interpolation,
@@ -232,6 +233,16 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
       undefined,
       true,
     );
+  const evaluateSplit = async (split: SplitSamples) => {
+    progress.evalStart(split.samples.length);
+    const result = await evaluate(store.params, consts, evalLoader(split), {
+      numClasses: classes.length,
+      replicas: replicas ?? undefined,
+      onBatch: (done) => progress.evalProgress(done),
+    });
+    progress.evalEnd();
+    return result;
+  };
 
   const meta = (step: number, metrics: Record<string, unknown>): SaveOptions => ({
     store,
@@ -240,41 +251,36 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     step,
     metrics,
     config,
+    prior,
+    selection: { split: selection, metric: config.train.best_metric },
   });
   let best = (training?.resume?.['best'] as TrainSummary['best'] | undefined) ?? null;
+  let lastEval: TrainSummary['last'] = null;
   let position = start;
   const saveLast = async (step: number, metrics: Record<string, unknown>) =>
     saveCheckpoint(runDir, 'last', { ...meta(step, metrics), optimizer, rngState: rng.state(), loader: position, extra: { best } });
 
   const evaluateNow = async (step: number) => {
-    progress.evalStart(test.samples.length);
-    const result = await evaluate(store.params, consts, evalLoader(), {
-      numClasses: classes.length,
-      replicas: replicas ?? undefined,
-      onBatch: (done) => progress.evalProgress(done),
-    });
-    progress.evalEnd();
-    const m = result.metrics;
-    const event = { event: 'eval', step, ...evalRecord(m, classes) };
+    const m = (await evaluateSplit(evalSplit)).metrics;
+    const event = { event: 'eval', step, split: selection, ...evalRecord(m, classes) };
     record(event);
-    progress.line(
-      `step ${step}: accuracy ${(100 * m.overall).toFixed(2)}%  mean-class ${(100 * m.meanClass).toFixed(2)}%  ` +
-        classes.map((c, i) => `${c} ${m.perClass[i] === null ? '-' : (100 * m.perClass[i]!).toFixed(1)}`).join(' '),
-    );
+    lastEval = { step, metrics: evalRecord(m, classes) };
+    progress.line(`step ${step}: ${selection === 'val' ? 'validation ' : ''}${metricsLine(m, classes)}`);
     const key = config.train.best_metric === 'accuracy' ? m.overall : m.meanClass;
     const bestKey = best ? (best.metrics[config.train.best_metric] as number) : -Infinity;
     if (key > bestKey) {
       best = { step, metrics: evalRecord(m, classes) };
       await saveCheckpoint(runDir, 'best', meta(step, best.metrics));
-      await confusionPng(join(runDir, 'confusion.png'), m, classes);
+      if (selection === 'test') await confusionPng(join(runDir, 'confusion.png'), m, classes);
     }
     await curvesPng(join(runDir, 'curves.png'), history);
     return event;
   };
 
+  for (const warning of losses.warnings) progress.line(`warning: ${warning}`);
   progress.line(
     `${opts.backend.description}; model ${config.model.variant} ${variant.imgSize}px (${store.trainable().length} tensors); ` +
-      `${train.samples.length} train / ${test.samples.length} test images; run folder ${runDir}` +
+      `${train.samples.length} train / ${val ? `${val.samples.length} validation / ` : ''}${test.samples.length} test images; run folder ${runDir}` +
       (threads > 1 ? `; ${threads} threads share each batch` : '') +
       (ctx.microBatch ? `; micro-batches of ${ctx.microBatch}` : '') +
       (ctx.checkpoint ? '; recomputing blocks in backward' : ''),
@@ -284,6 +290,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   let interrupted = false;
   let timer = performance.now();
   let samplesSinceLog = 0;
+  let finalTest: { test: Record<string, unknown>; posthoc: PosthocResult } | null = null;
   try {
     while (step < config.train.steps) {
       // A step runs synchronously and prefetched batches resolve as microtasks, so without this
@@ -301,9 +308,9 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
         continue;
       }
       const lr = learningRate(schedule, step);
-      // A warm start trains its first steps with plain cross-entropy (the replicas get the
-      // loss with every batch).
-      ctx.loss = step < config.loss.warm_start_steps ? warmStartLoss : methodLoss;
+      // A warm start or deferred re-weighting changes the loss during the run (the replicas get
+      // the loss with every batch).
+      ctx.loss = losses.at(step);
       const input = { images: batch.images, labels: batch.labels };
       const result = replicas ? await replicas.trainStep(ctx, input, lr) : trainStep(ctx, input, lr);
       tf.dispose([batch.images, batch.labels]);
@@ -344,6 +351,12 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     if (interrupted) {
       await saveLast(step, lastMetrics);
       progress.line(`interrupted at step ${step}: saved ${join(runDir, 'last.json')}; continue with --resume ${runDir}`);
+    } else if (val && best) {
+      // Training is over: the store can take best.json's weights for the one test evaluation.
+      store.assign((await readCheckpoint(join(runDir, 'best.json'))).values);
+      finalTest = await testWithBest({ runDir, best, val, test, classes, prior, evaluateSplit, record, progress, save: (extra) => saveCheckpoint(runDir, 'best', { ...meta(best!.step, best!.metrics), ...extra }) });
+    } else {
+      progress.line(`best.json (step ${best?.step}) was picked on the test split, as the paper does: optimistic; set data.val_fraction for a validation split`);
     }
   } finally {
     progress.stop();
@@ -357,8 +370,68 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   if (skipped.length > 0) {
     progress.line(`skipped ${skipped.length} unreadable images (data.on_bad_image: skip), e.g. ${skipped.slice(0, 3).join(', ')}`);
   }
-  await writeFileAtomic(join(runDir, 'summary.json'), JSON.stringify({ step, interrupted, best }, null, 2) + '\n');
-  return { runDir, step, interrupted, best };
+  const summary: TrainSummary = { runDir, step, interrupted, best, last: lastEval, selection, test: finalTest?.test ?? null, posthoc: finalTest?.posthoc ?? null };
+  const { runDir: _dir, ...saved } = summary;
+  await writeFileAtomic(join(runDir, 'summary.json'), JSON.stringify(saved, null, 2) + '\n');
+  return summary;
+}
+
+interface TestWithBestOptions {
+  runDir: string;
+  best: NonNullable<TrainSummary['best']>;
+  val: SplitSamples;
+  test: SplitSamples;
+  classes: string[];
+  prior: ClassPrior;
+  /** Evaluates the model now in the store (best.json's weights) on a split. */
+  evaluateSplit: (split: SplitSamples) => Promise<Evaluation>;
+  record: (event: Record<string, unknown>) => void;
+  progress: ProgressReporter;
+  /** Re-writes best.json with what is added to it. */
+  save: (extra: Pick<SaveOptions, 'posthoc'>) => Promise<string>;
+}
+
+/**
+ * The end of a run with a validation split: best.json evaluated once on the test split; the
+ * post-hoc tau chosen on the validation split (TAU_GRID, highest mean-class accuracy) and stored
+ * in best.json, with the test split's metrics at that tau.
+ */
+async function testWithBest(o: TestWithBestOptions): Promise<{ test: Record<string, unknown>; posthoc: PosthocResult }> {
+  const logP = logPrior(o.prior);
+  const valRun = await o.evaluateSplit(o.val);
+  const sweep = sweepAdjustment(valRun.logits, valRun.labels, logP);
+  const chosen = bestTau(sweep);
+  const testRun = await o.evaluateSplit(o.test);
+  const adjusted = computeMetrics(testRun.labels, adjustedPredictions(testRun.logits, logP, chosen.tau), o.classes.length);
+  const test = { step: o.best.step, ...evalRecord(testRun.metrics, o.classes) };
+  const posthoc: PosthocResult = {
+    tau: chosen.tau,
+    val_mean_class_accuracy: chosen.metrics.meanClass,
+    val_mean_class_accuracy_raw: sweep[0]!.metrics.meanClass,
+    test: { step: o.best.step, ...evalRecord(adjusted, o.classes) },
+  };
+  o.record({ event: 'test', ...test, checkpoint: 'best', selection: 'val' });
+  o.record({ event: 'posthoc', step: o.best.step, tau: chosen.tau, val_sweep: sweep.map((p) => ({ tau: p.tau, accuracy: p.metrics.overall, mean_class_accuracy: p.metrics.meanClass })), test: posthoc.test });
+  await o.save({ posthoc: { tau: chosen.tau, split: 'val', meanClass: chosen.metrics.meanClass, meanClassRaw: posthoc.val_mean_class_accuracy_raw } });
+  await confusionPng(join(o.runDir, 'confusion.png'), testRun.metrics, o.classes);
+  o.progress.line(`test split, best.json (step ${o.best.step}, picked on the validation split): ${metricsLine(testRun.metrics, o.classes)}`);
+  o.progress.line(
+    `post-hoc adjustment, tau ${chosen.tau} chosen on the validation split (mean-class ${pct(posthoc.val_mean_class_accuracy_raw)} -> ${pct(chosen.metrics.meanClass)}; ` +
+      `stored in best.json, used by mek eval and predict): test ${metricsLine(adjusted, o.classes)}`,
+  );
+  return { test, posthoc };
+}
+
+function pct(fraction: number): string {
+  return `${(100 * fraction).toFixed(2)}%`;
+}
+
+/** "accuracy 83.57%  mean-class 54.66%  Surprise 96.7 Fear 0.0 ...". */
+function metricsLine(m: Metrics, classes: string[]): string {
+  return (
+    `accuracy ${pct(m.overall)}  mean-class ${pct(m.meanClass)}  ` +
+    classes.map((c, i) => `${c} ${m.perClass[i] === null ? '-' : (100 * m.perClass[i]!).toFixed(1)}`).join(' ')
+  );
 }
 
 /**

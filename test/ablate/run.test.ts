@@ -134,6 +134,6 @@ describe('mek ablate', () => {
     await expect(runAblation(other)).rejects.toThrow(/tiny holds an ablation of a different config \(optim\.lr 0\.001 -> 0\.002\); choose another --name/);
     const r = await mek('ablate', '--backend', 'cpu', '--methods', 'ce,focal', '--set', 'train.steps=1');
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe("mek: --methods: unknown method 'focal' (choose from ce, rbl, rac, mek)");
+    expect(r.stderr.trim()).toBe("mek: --methods: unknown method 'focal' (choose from ce, rbl, rac, mek, la, drw, bal, mek-la)");
   });
 });

@@ -25,8 +25,8 @@ function evalOf(step: number, accuracy: number, perClass: (number | null)[]): Ev
   return { step, accuracy, mean_class_accuracy: present.reduce((a, b) => a + b, 0) / present.length, per_class: perClass };
 }
 
-function run(method: Method, seed: number, accuracy: number, perClass: (number | null)[], wall: number | null = 60): RunResult {
-  return { method, seed, runDir: `x/${method}-s${seed}`, final: evalOf(100, accuracy, perClass), best: evalOf(50, accuracy + 0.01, perClass), wallSeconds: wall };
+function run(method: Method, seed: number, accuracy: number, perClass: (number | null)[], wall: number | null = 60, posthoc: RunResult['posthoc'] = null): RunResult {
+  return { method, seed, runDir: `x/${method}-s${seed}`, final: evalOf(100, accuracy, perClass), best: evalOf(50, accuracy + 0.01, perClass), posthoc, wallSeconds: wall };
 }
 
 describe('statistics', () => {
@@ -87,18 +87,40 @@ describe('summarise', () => {
     expect(formatDuration(12.34)).toBe('12.3s');
     expect(formatDuration(842)).toBe('14m 02s');
     expect(formatDuration(3780)).toBe('1h 03m');
-    const ctx: TableContext = { name: 'demo-ablation', config: 'configs/x.yaml', steps: 100, seeds: [1, 2], rarest: rare, bestMetric: 'accuracy' };
+    const ctx: TableContext = { name: 'demo-ablation', config: 'configs/x.yaml', steps: 100, seeds: [1, 2], rarest: rare, bestMetric: 'accuracy', selection: 'test', valFraction: 0 };
     const summaries = summarise(runs, ['ce', 'mek'], rare);
     const table = formatTable(summaries, ctx);
     const lines = table.split('\n');
-    expect(lines[0]).toMatch(/^method\s+seeds\s+accuracy\s+mean-class\s+rarest-3\s+best acc\.\s+best mean-class\s+time\/run$/);
-    expect(lines[2]).toMatch(/^CE\s+2\s+85\.00 ± 7\.07\s+58\.00 ± 8\.49\s+30\.00 ± 14\.14\s+86\.00 ± 7\.07\s+58\.00 ± 8\.49\s+1m 10s$/);
-    expect(lines[3]).toMatch(/^MEK \(RBL \+ RAC\)\s+1\s+85\.00\s+76\.00\s+60\.00\s+86\.00\s+76\.00\s+1m 00s$/);
+    expect(lines[0]).toMatch(
+      /^method\s+seeds\s+accuracy\s+mean-class\s+rarest-3\s+post-hoc acc\.\s+post-hoc mean-class\s+post-hoc rarest-3\s+tau\s+best acc\.\s+best mean-class\s+time\/run$/,
+    );
+    expect(lines[2]).toMatch(/^CE\s+2\s+85\.00 ± 7\.07\s+58\.00 ± 8\.49\s+30\.00 ± 14\.14\s+-\s+-\s+-\s+-\s+86\.00 ± 7\.07\s+58\.00 ± 8\.49\s+1m 10s$/);
+    expect(lines[3]).toMatch(/^MEK \(RBL \+ RAC\)\s+1\s+85\.00\s+76\.00\s+60\.00\s+-\s+-\s+-\s+-\s+86\.00\s+76\.00\s+1m 00s$/);
     expect(caption(ctx)).toMatch(/final evaluation \(the last step\)/);
     expect(caption(ctx)).toMatch(/e \(40\), c \(40\), d \(90\)/);
+    expect(caption(ctx)).toMatch(/picked on the test split, so optimistic/);
     const md = formatMarkdown(summaries, runs, ctx);
-    expect(md).toContain('| CE | 2 | 85.00 ± 7.07 | 58.00 ± 8.49 | 30.00 ± 14.14 | 86.00 ± 7.07 | 58.00 ± 8.49 | 1m 10s |');
-    expect(md).toContain('| ce-s2 | 80.00 | 64.00 | 40.00 | 81.00 (50) | 1m 20s |');
-    expect(md).toContain('| mek-s1 | 85.00 | 76.00 | 60.00 | 86.00 (50) | 1m 00s |');
+    expect(md).toContain('| CE | 2 | 85.00 ± 7.07 | 58.00 ± 8.49 | 30.00 ± 14.14 | - | - | - | - | 86.00 ± 7.07 | 58.00 ± 8.49 | 1m 10s |');
+    expect(md).toContain('| ce-s2 | 80.00 | 64.00 | 40.00 | - | 81.00 (50) | 1m 20s |');
+    expect(md).toContain('| mek-s1 | 85.00 | 76.00 | 60.00 | - | 86.00 (50) | 1m 00s |');
+  });
+
+  it('with a validation split: the post-hoc columns over seeds, and a caption that says what was picked where', () => {
+    const withPosthoc = [
+      run('la', 1, 0.8, [1, 1, 0.1, 0.2, 0.3], 60, { tau: 0.25, test: evalOf(100, 0.7, [1, 0.8, 0.4, 0.4, 0.6]) }),
+      run('la', 2, 0.8, [1, 1, 0.1, 0.2, 0.3], 60, { tau: 0.75, test: evalOf(100, 0.6, [1, 0.6, 0.6, 0.6, 0.6]) }),
+    ];
+    const [la] = summarise(withPosthoc, ['la'], rare);
+    expect(la!.posthocTau).toEqual({ mean: 0.5, std: Math.sqrt(0.125), n: 2 });
+    expect(la!.posthocAccuracy!.mean).toBeCloseTo(0.65, 12);
+    expect(la!.posthocMeanClass!.mean).toBeCloseTo((0.64 + 0.68) / 2, 12);
+    // rarest (e, c, d): seed 1 (0.6 + 0.4 + 0.4) / 3, seed 2 0.6
+    expect(la!.posthocRarest!.mean).toBeCloseTo((1.4 / 3 + 0.6) / 2, 12);
+    const ctx: TableContext = { name: 'x', config: 'c.yaml', steps: 100, seeds: [1, 2], rarest: rare, bestMetric: 'mean_class_accuracy', selection: 'val', valFraction: 0.1 };
+    const line = formatTable([la!], ctx).split('\n')[2]!;
+    expect(line).toMatch(/^CE \+ LA\s+2\s+80\.00 ± 0\.00\s+52\.00 ± 0\.00\s+20\.00 ± 0\.00\s+65\.00 ± 7\.07\s+66\.00 ± 2\.83\s+53\.33 ± 9\.43\s+0\.50\s/);
+    expect(caption(ctx)).toMatch(/best validation mean_class_accuracy \(data\.val_fraction 0\.1\), evaluated once at the end/);
+    expect(caption(ctx)).toMatch(/tau chosen on the validation split/);
+    expect(formatMarkdown([la!], withPosthoc, ctx)).toContain('| la-s2 | 80.00 | 52.00 | 20.00 | 68.00 (0.75) |');
   });
 });

@@ -81,10 +81,20 @@ describe('config', () => {
     expect(errorOf(() => loadConfig(undefined, ['data.format=list']))).toContain('needs data.train_list and data.test_list');
     expect(errorOf(() => loadConfig(undefined, ['train.batch_size=4', 'train.micro_batch=8']))).toContain('exceeds train.batch_size');
   });
+
+  it('bad values of the long-tail keys are one line naming the key', () => {
+    expect(errorOf(() => loadConfig(undefined, ['loss.logit_adjust=-1']))).toBe('--set loss.logit_adjust=-1: loss.logit_adjust: must be >= 0, got -1');
+    expect(errorOf(() => loadConfig(undefined, ['data.val_fraction=0.6']))).toBe('--set data.val_fraction=0.6: data.val_fraction: must be <= 0.5, got 0.6');
+    expect(errorOf(() => loadConfig(undefined, ['data.val_fraction=-0.1']))).toContain('data.val_fraction: must be >= 0');
+    expect(errorOf(() => loadConfig(file('drw.yaml', 'train:\n  steps: 800\nloss:\n  drw_step: 900\n')))).toMatch(/drw\.yaml: loss\.drw_step \(900\) is beyond train\.steps \(800\)/);
+    expect(errorOf(() => loadConfig(undefined, ['loss.drw_beta=1']))).toContain('loss.drw_beta must be below 1');
+    expect(errorOf(() => loadConfig(undefined, ['loss.rbl_shares=prior']))).toContain('expected one of balance, neutral');
+    expect(loadConfig(undefined, ['train.steps=800', 'loss.drw_step=800', 'data.val_fraction=0.5']).loss.drw_step).toBe(800);
+  });
 });
 
 describe('shipped configs', () => {
-  it.each(['demo', 'rafdb', 'affectnet', 'ferplus'])('configs/%s.yaml loads', (name) => {
+  it.each(['demo', 'rafdb', 'affectnet', 'ferplus', 'fmnist-lt'])('configs/%s.yaml loads', (name) => {
     const c = loadConfig(new URL(`../../configs/${name}.yaml`, import.meta.url).pathname);
     expect(c.data.classes.length).toBeGreaterThan(1);
   });

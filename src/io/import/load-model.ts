@@ -9,7 +9,8 @@ import { variantFromConfig } from '../../config/variant.ts';
 import { initialValues, ParamStore } from '../../model/params.ts';
 import { numFeatures, variantProblem, type SwinVariant } from '../../model/variants.ts';
 import { Rng } from '../../random.ts';
-import { CheckpointError, type Preprocessing } from '../checkpoint.ts';
+import type { ClassPrior } from '../../mek/prior.ts';
+import { CheckpointError, type PosthocChoice, type Preprocessing, type Selection } from '../checkpoint.ts';
 import { SafetensorsFormatError } from '../safetensors.ts';
 import { TorchFormatError } from '../torch/torch-file.ts';
 import { PickleFormatError, PickleRefusedError } from '../torch/unpickle.ts';
@@ -29,6 +30,10 @@ export interface LoadedModel {
   format: 'pytorch' | 'safetensors' | 'mek';
   /** The configuration a mek checkpoint was trained with. */
   savedConfig?: Config;
+  /** What a mek checkpoint records of its training: the class prior, which split picked it, the post-hoc tau. */
+  prior?: ClassPrior;
+  selection?: Selection;
+  posthoc?: PosthocChoice;
   /** One line per translation or assumption made. */
   notes: string[];
 }
@@ -89,6 +94,9 @@ async function load(path: string, { purpose, config }: LoadOptions): Promise<Loa
       metrics: meta.metrics,
       format: 'mek',
       savedConfig: meta.config,
+      prior: meta.prior,
+      selection: meta.selection,
+      posthoc: meta.posthoc,
       notes: [],
     };
   }
