@@ -5,8 +5,10 @@
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { DataError } from '../data/errors.ts';
+import { holdOut } from '../data/holdout.ts';
 import { scanDataset, type DataProblem, type SplitName, type SplitScan } from '../data/labels.ts';
-import { balanceWeights } from '../mek/balance.ts';
+import { balanceWeights, classBalancedWeights } from '../mek/balance.ts';
+import { classPrior } from '../mek/prior.ts';
 import type { MekCommand } from './program.ts';
 
 /** Absent images listed per split. */
@@ -37,6 +39,12 @@ export interface DataCheckReport {
   balance_power: number;
   /** The weights training uses (null when they cannot be computed: an empty class). */
   weights: number[] | null;
+  /** The validation hold-out of the training split (data.val_fraction), null at 0; training uses the rest. */
+  validation: { fraction: number; seed: number; counts: number[] } | null;
+  /** The class distribution training sees (null when a class has no training samples). */
+  prior: number[] | null;
+  /** Deferred re-weighting's class weights, when loss.drw_step is set. */
+  drw_weights: number[] | null;
   missing_images: number;
   problems: DataProblem[];
   /** No problem other than missing images. */
@@ -48,7 +56,9 @@ export function runDataCheck(config: Config): DataCheckReport {
   const scan = scanDataset(data, ['train', 'test'], { checkImages: true });
   const splits = {} as Record<SplitName, SplitReport>;
   for (const which of ['train', 'test'] as const) splits[which] = splitReport(scan.splits[which]!);
-  const train = splits.train.counts;
+  // What training draws from: the training split less the validation hold-out.
+  const held = data.val_fraction > 0 ? holdOut(scan.splits.train!, data.val_fraction, config.train.seed) : null;
+  const train = held ? held.train.counts : splits.train.counts;
   const hasEmpty = train.some((n) => n === 0);
   const normaliser = config.loss.balance_normaliser;
   const sources: Record<string, string> =
@@ -66,6 +76,9 @@ export function runDataCheck(config: Config): DataCheckReport {
     balance_normaliser: normaliser,
     balance_power: config.loss.balance_power,
     weights: hasEmpty ? null : balanceWeights(train, normaliser, config.loss.balance_power),
+    validation: held ? { fraction: data.val_fraction, seed: config.train.seed, counts: held.val.counts } : null,
+    prior: hasEmpty ? null : classPrior(train, data.sampler).probabilities,
+    drw_weights: hasEmpty || config.loss.drw_step === 0 ? null : classBalancedWeights(train, config.loss.drw_beta),
     missing_images: splits.train.images.missing + splits.test.images.missing,
     problems: scan.problems,
     ok: scan.problems.length === 0,
@@ -92,12 +105,17 @@ export function formatDataCheck(r: DataCheckReport): string {
   const nameWidth = Math.max(5, ...r.classes.map((c) => c.length));
   const num = (v: number | string, w = 8) => String(v).padStart(w);
   const { train, test } = r.splits;
-  lines.push(`${'#'.padStart(2)}  ${'class'.padEnd(nameWidth)}${num(`train`)}${num('test')}${num('weight', 13)}`);
+  const val = r.validation;
+  const valHead = val ? num('val') : '';
+  lines.push(`${'#'.padStart(2)}  ${'class'.padEnd(nameWidth)}${num(`train`)}${valHead}${num('test')}${num('weight', 13)}`);
   r.classes.forEach((name, k) => {
     const weight = r.weights ? r.weights[k]!.toFixed(8) : '-';
-    lines.push(`${num(k, 2)}  ${name.padEnd(nameWidth)}${num(train.counts[k]!)}${num(test.counts[k]!)}${num(weight, 13)}`);
+    const trained = train.counts[k]! - (val ? val.counts[k]! : 0);
+    lines.push(`${num(k, 2)}  ${name.padEnd(nameWidth)}${num(trained)}${val ? num(val.counts[k]!) : ''}${num(test.counts[k]!)}${num(weight, 13)}`);
   });
-  lines.push(`${''.padStart(2)}  ${'total'.padEnd(nameWidth)}${num(train.total)}${num(test.total)}`, '');
+  const valTotal = val ? val.counts.reduce((a, b) => a + b, 0) : 0;
+  lines.push(`${''.padStart(2)}  ${'total'.padEnd(nameWidth)}${num(train.total - valTotal)}${val ? num(valTotal) : ''}${num(test.total)}`, '');
+  if (val) lines.push(`validation split: data.val_fraction ${val.fraction} of each training class, drawn with train.seed ${val.seed}; training uses the rest`);
 
   if (r.imbalance_ratio !== null) {
     const max = Math.max(...train.counts);
@@ -112,8 +130,10 @@ export function formatDataCheck(r: DataCheckReport): string {
     r.weights
       ? `balance weights w_c = ${r.balance_power === 1 ? `N / (${norm} * n_c)` : `(N / (${norm} * n_c))^${r.balance_power}`}, as training uses them: [${r.weights.map((w) => w.toFixed(8)).join(', ')}]`
       : 'balance weights: cannot be computed (a class has no training samples)',
-    '',
   );
+  if (r.prior) lines.push(`class prior training sees (logit adjustment, post-hoc adjustment): [${r.prior.map((p) => p.toFixed(6)).join(', ')}]`);
+  if (r.drw_weights) lines.push(`deferred re-weighting's class weights (from loss.drw_step on): [${r.drw_weights.map((w) => w.toFixed(6)).join(', ')}]`);
+  lines.push('');
 
   lines.push(`images: ${r.missing_images === 0 ? 'all present' : `${r.missing_images} missing`}`);
   for (const which of ['train', 'test'] as const) {

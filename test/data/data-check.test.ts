@@ -12,7 +12,7 @@ import { dataCheckCommand, formatDataCheck, runDataCheck, type DataCheckReport }
 import { runCli, type MekCommand } from '../../src/commands/program.ts';
 import { loadConfig } from '../../src/config/load.ts';
 
-const LABEL_FILE = fileURLToPath(new URL('../../../shared/data/rafdb/list_patition_label.txt', import.meta.url));
+const LABEL_FILE = fileURLToPath(new URL('../fixtures/rafdb/list_patition_label.txt', import.meta.url));
 const HAVE_LABELS = existsSync(LABEL_FILE);
 const RAFDB_TRAIN = [1290, 281, 717, 4772, 1982, 705, 2524];
 const RAFDB_TEST = [329, 74, 160, 1185, 478, 162, 680];
@@ -86,6 +86,22 @@ describe.skipIf(!HAVE_LABELS)('data check on the real RAF-DB label file', () => 
   it('with the normaliser set to the class count, the weights follow it', () => {
     const r = runDataCheck(loadConfig(undefined, [...sets, 'loss.balance_normaliser=classes']));
     r.weights!.forEach((w, k) => expect(w).toBeCloseTo((REFERENCE_WEIGHTS[k]! * 10) / 7, 6));
+  });
+
+  it('with data.val_fraction: the validation column, and the weights, prior and DRW weights of what training draws from', () => {
+    const r = runDataCheck(loadConfig(undefined, [...sets, 'data.val_fraction=0.1', 'loss.drw_step=10']));
+    // round(0.1 n) of each class: 70.5 rounds up
+    expect(r.validation).toEqual({ fraction: 0.1, seed: 2048, counts: [129, 28, 72, 477, 198, 71, 252] });
+    const trained = RAFDB_TRAIN.map((n, k) => n - r.validation!.counts[k]!);
+    const total = trained.reduce((a, b) => a + b, 0);
+    r.weights!.forEach((w, k) => expect(w).toBeCloseTo(total / (10 * trained[k]!), 10));
+    r.prior!.forEach((p, k) => expect(p).toBeCloseTo(trained[k]! / total, 12));
+    expect(r.drw_weights!.reduce((a, b) => a + b, 0)).toBeCloseTo(7, 10);
+    const text = formatDataCheck(r);
+    expect(text).toMatch(/ 1\s+Fear\s+253\s+28\s+74\s+/);
+    expect(text).toContain('validation split: data.val_fraction 0.1 of each training class, drawn with train.seed 2048; training uses the rest');
+    expect(text).toContain('class prior training sees');
+    expect(text).toContain("deferred re-weighting's class weights");
   });
 
   it('collects a bad line and an out-of-range label, and the command exits 2', async () => {

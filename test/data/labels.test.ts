@@ -1,5 +1,5 @@
 // The three label sources on small trees made here, their error messages, and the real RAF-DB
-// label file (labels only) when shared/ is beside the clone.
+// label file (labels only), a copy of which is in test/fixtures/rafdb/.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,7 +11,7 @@ import type { DataConfig } from '../../src/config/schema.ts';
 import { DataError } from '../../src/data/errors.ts';
 import { loadSplit, scanDataset } from '../../src/data/labels.ts';
 
-const LABEL_FILE = fileURLToPath(new URL('../../../shared/data/rafdb/list_patition_label.txt', import.meta.url));
+const LABEL_FILE = fileURLToPath(new URL('../fixtures/rafdb/list_patition_label.txt', import.meta.url));
 const RAFDB_TRAIN = [1290, 281, 717, 4772, 1982, 705, 2524];
 const RAFDB_TEST = [329, 74, 160, 1185, 478, 162, 680];
 

@@ -16,7 +16,7 @@ import { mekLoss } from '../../src/mek/objective.ts';
 
 const RAFDB_TRAIN_COUNTS = [1290, 281, 717, 4772, 1982, 705, 2524];
 const REFERENCE_WEIGHTS = [0.95124031, 4.36690391, 1.71143654, 0.25714585, 0.6191221, 1.74056738, 0.48617274];
-const LABEL_FILE = new URL('../../../shared/data/rafdb/list_patition_label.txt', import.meta.url);
+const LABEL_FILE = new URL('../fixtures/rafdb/list_patition_label.txt', import.meta.url);
 
 beforeAll(async () => {
   await selectBackend('cpu');

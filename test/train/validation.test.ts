@@ -2,7 +2,7 @@
 // and best.json on the validation split, the test split once at the end, the post-hoc tau
 // chosen on the validation split and stored in best.json; then `mek eval` and `mek predict`
 // apply that tau by default and agree with what training reported.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +123,19 @@ describe('a run with data.val_fraction', () => {
     const bad = await mek('predict', '--ckpt', join(summary.runDir, 'best.json'), '--adjust', '-0.5', image);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('mek: --adjust must be a number >= 0 (tau; 0: the raw logits), got -0.5');
+  });
+
+  it('a checkpoint of an older mek (no stored prior) takes the prior from the training split of its saved config', async () => {
+    const best = join(summary.runDir, 'best.json');
+    const doc = JSON.parse(readFileSync(best, 'utf8'));
+    delete doc.prior;
+    delete doc.posthoc;
+    const old = join(summary.runDir, 'old.json');
+    writeFileSync(old, JSON.stringify(doc));
+    const fromConfig = JSON.parse((await mek('eval', '--ckpt', old, '--json', '--adjust', '1')).stdout);
+    const stored = JSON.parse((await mek('eval', '--ckpt', best, '--json', '--adjust', '1')).stdout);
+    expect(fromConfig.adjust.prior).toEqual(stored.adjust.prior);
+    expect(fromConfig.confusion).toEqual(stored.confusion);
   });
 
   it('eval --split val without a validation split, and --adjust on a file with no prior, are one line', async () => {
