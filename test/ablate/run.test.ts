@@ -129,6 +129,25 @@ describe('mek ablate', () => {
     expect(second.runs[0]!.runDir).toBe(join(dir, 'rbl-s7'));
   });
 
+  it('with a validation split: the table takes each run\'s one test evaluation of best.json and its post-hoc result', async () => {
+    const opts = options('val', { config: loadConfig(undefined, sets(['data.val_fraction=0.3', 'train.best_metric=mean_class_accuracy'])), methods: ['la', 'mek-la'] });
+    const result = await runAblation(opts);
+    expect(result.complete).toBe(true);
+    expect(opts.lines[0]).toMatch(/^\[1\/2\] la-s7: .*\(final, step 3\); post-hoc tau [\d.]+: mean-class \d+\.\d\d% in \d+ s; /);
+    const dir = join(root, 'runs', 'val');
+    const json = JSON.parse(readFileSync(join(dir, ABLATION_JSON), 'utf8'));
+    expect(json.selection).toBe('val');
+    for (const r of json.runs) {
+      const summary = JSON.parse(readFileSync(join(dir, `${r.method}-s7`, 'summary.json'), 'utf8'));
+      expect(r.final.accuracy).toBe(summary.test.accuracy);
+      expect(r.posthoc.tau).toBe(summary.posthoc.tau);
+      expect(r.posthoc.test.mean_class_accuracy).toBe(summary.posthoc.test.mean_class_accuracy);
+    }
+    expect(json.methods.find((m: { method: string }) => m.method === 'mek-la').set).toMatchObject({ 'loss.logit_adjust': 1, 'loss.rbl_shares': 'neutral', 'loss.lambda': 0.01 });
+    expect(readFileSync(join(dir, 'mek-la-s7', 'config.yaml'), 'utf8')).toMatch(/logit_adjust: 1\n/);
+    expect(result.table).toMatch(/evaluated once at the end/);
+  });
+
   it('refuses to mix another recipe into an ablation folder, and unknown methods', async () => {
     const other = options('tiny', { config: loadConfig(undefined, sets(['optim.lr=2e-3'])) });
     await expect(runAblation(other)).rejects.toThrow(/tiny holds an ablation of a different config \(optim\.lr 0\.001 -> 0\.002\); choose another --name/);
