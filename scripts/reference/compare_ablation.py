@@ -7,11 +7,12 @@ and whether it lies within the combined seed spread.
 
 Each argument is an ablation.json or the folder holding it; the first is column A (mek), the
 second column B (PyTorch). The test: |mean_A - mean_B| <= 2 * sqrt(sd_A^2/n_A + sd_B^2/n_B)
-(two standard errors of the difference, sample standard deviations over seeds). With a single
+(two standard errors of the difference, sample standard deviations over seeds; post-hoc rows only
+where both tables have a validation split). With a single
 seed on either side there is no spread to compare against, and only the difference is printed.
 It is a rough screen, not a test at a fixed error rate: with 3 seeds a side the standard
-deviations are themselves uncertain, and 4 methods x 5 metrics give 20 comparisons, so one or
-two misses by chance are expected even when the implementations agree.
+deviations are themselves uncertain, and 8 methods x 7 metrics give 56 comparisons, so a few
+misses by chance are expected even when the implementations agree.
 """
 import argparse
 import json
@@ -24,6 +25,8 @@ METRICS = [
     ("accuracy", "accuracy"),
     ("mean_class_accuracy", "mean-class"),
     ("rarest_accuracy", "rarest-3"),
+    ("posthoc_accuracy", "post-hoc acc."),
+    ("posthoc_mean_class_accuracy", "post-hoc mean-class"),
     ("best_accuracy", "best acc."),
     ("best_mean_class_accuracy", "best mean-class"),
 ]
@@ -69,7 +72,7 @@ def compare(a, b):
 def context_warnings(fa, a, fb, b):
     """What makes the two tables not comparable at all (a different recipe or dataset)."""
     out = []
-    for key in ("steps", "classes", "best_metric"):
+    for key in ("steps", "classes", "best_metric", "selection", "val_fraction"):
         if a.get(key) != b.get(key):
             out.append(f"{key} differs: {a.get(key)!r} vs {b.get(key)!r}")
     ra = [(r["index"], r["train"]) for r in a.get("rarest_classes", [])]
