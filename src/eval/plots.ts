@@ -265,6 +265,12 @@ function extent(values: readonly number[]): [number, number] {
   return [lo, hi];
 }
 
+/** A scale for percentages in [lo, hi], widened to whole ticks but never beyond 0 and 100. */
+function percentScale(lo: number, hi: number, r0: number, r1: number): Scale {
+  const s = linearScale(lo, hi, 0, 1, { count: 5 });
+  return linearScale(Math.max(0, s.ticks[0]!), Math.min(100, s.ticks[s.ticks.length - 1]!), r0, r1, { count: 5 });
+}
+
 /** Draws one series; markers where points are few enough to tell apart (always for one point). */
 function seriesPath(points: [number, number][], x: Scale, y: Scale, colour: string): string[] {
   const out: string[] = [];
@@ -315,10 +321,7 @@ export function curvesSvg(history: readonly MetricRecord[], title = 'Training cu
     const [lo, hi] = extent(panel.data.flatMap((s) => s.points.map(([, v]) => v)));
     const log = panel.spec.logAbove !== undefined && lo > 0 && hi / lo > panel.spec.logAbove;
     let y = log ? logScale(lo, hi, py + panelH, py) : linearScale(lo, hi, py + panelH, py, { count: 5 });
-    if (panel.spec.percent) {
-      const s = linearScale(lo, hi, 0, 1, { count: 5 });
-      y = linearScale(Math.max(0, s.ticks[0]!), Math.min(100, s.ticks[s.ticks.length - 1]!), py + panelH, py, { count: 5 });
-    }
+    if (panel.spec.percent) y = percentScale(lo, hi, py + panelH, py);
     const title = panel.spec.percent ? `${evalSplit} ${panel.spec.title}` : panel.spec.title;
     out.push(text(left, py - 10, title + (log ? ' (log scale)' : ''), { size: 14, weight: 'bold' }));
     for (const t of y.ticks) {
@@ -389,8 +392,7 @@ export function adjustSweepSvg(points: readonly SweepPoint[], opts: { split: str
   const [t0, t1] = extent(points.map((p) => p.tau));
   const x = linearScale(t0, t1, left, left + plotW, { count: 8 });
   const [lo, hi] = extent(lines.flatMap((l) => l.points.map(([, v]) => v)));
-  const ys = linearScale(lo, hi, 0, 1, { count: 5 });
-  const y = linearScale(Math.max(0, ys.ticks[0]!), Math.min(100, ys.ticks[ys.ticks.length - 1]!), top + plotH, top, { count: 5 });
+  const y = percentScale(lo, hi, top + plotH, top);
   for (const t of y.ticks) {
     out.push(line(left, y(t), left + plotW, y(t), GRID_COLOUR));
     out.push(text(left - 8, y(t), y.format(t), { size: 11, anchor: 'end', middle: true }));

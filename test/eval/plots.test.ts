@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createImage } from '../../src/data/image.ts';
 import { parseMetricsJsonl } from '../../src/eval/history.ts';
 import { computeMetrics, metricsFromConfusion } from '../../src/eval/metrics.ts';
-import { camGridPng, camOverlayPng, confusionPng, confusionSvg, curvesPng, curvesSvg, perClassBarsPng } from '../../src/eval/plots.ts';
+import { sweepAdjustment } from '../../src/eval/adjust.ts';
+import { adjustSweepPng, adjustSweepSvg, camGridPng, camOverlayPng, confusionPng, confusionSvg, curvesPng, curvesSvg, perClassBarsPng } from '../../src/eval/plots.ts';
 import { svgDocument, svgToPng, text } from '../../src/eval/svg.ts';
 import { expectPicture, RAFDB_CLASSES, RAFDB_CONFUSION } from './fixtures.ts';
 
@@ -94,6 +95,11 @@ describe('curvesPng', () => {
     await expectPicture(path);
   });
 
+  it('titles the accuracy panel by the split evaluated during training', () => {
+    const events = history().map((e) => (e['event'] === 'eval' ? { ...e, split: 'val' } : e));
+    expect(curvesSvg(events)).toContain('validation accuracy (%)');
+  });
+
   it('leaves out missing series and empty panels', () => {
     const svg = curvesSvg([{ step: 10, loss: 1.2, loss_cls: 1.2 }, { step: 20, loss: 1.1, loss_cls: 1.1 }]);
     expect(svg).toContain('cls (RBL)');
@@ -137,5 +143,19 @@ describe('CAM pictures', () => {
     // input + max + 3 classes in one row of 112 x 96 tiles with 10 px gaps; title and labels.
     await expectPicture(path, { width: 5 * 122 + 10, height: 40 + 96 + 24 + 10 });
     await expect(camGridPng(path, face, cams, ['a', 'b'])).rejects.toThrow(RangeError);
+  });
+});
+
+describe('adjustSweepPng', () => {
+  it('plots overall and mean-class accuracy against tau and marks the best and the chosen tau', async () => {
+    const logits = Float32Array.from([3, 0, 2.5, 0, 2, 0, 1, 0]);
+    const sweep = sweepAdjustment(logits, [0, 0, 0, 1], [Math.log(0.9), Math.log(0.1)]);
+    const svg = adjustSweepSvg(sweep, { split: 'validation', chosen: 1 });
+    for (const s of ['Post-hoc adjustment on the validation split', 'overall', 'mean-class', 'best mean-class: tau 0.5', 'chosen: tau 1', 'tau (predictions']) expect(svg).toContain(s);
+    expect(adjustSweepSvg(sweep, { split: 'test', chosen: 0.5 })).not.toContain('chosen:');
+    expect(adjustSweepSvg([], { split: 'test' })).toContain('no tau evaluated');
+    const path = join(temp, 'adjust.png');
+    await adjustSweepPng(path, sweep, { split: 'validation' });
+    await expectPicture(path);
   });
 });
