@@ -14,7 +14,7 @@ import { basename, extname, join } from 'node:path';
 import { parse } from 'yaml';
 import type { BackendInfo } from '../backend.ts';
 import { UsageError } from '../commands/errors.ts';
-import { configToYaml } from '../config/load.ts';
+import { configToYaml, defaultConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { loadSplit } from '../data/labels.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
@@ -92,6 +92,13 @@ export function parseMethods(text: string): Method[] {
 export function ablationDir(config: Config, configPath: string | undefined, name?: string): string {
   const base = configPath ? basename(configPath, extname(configPath)) : config.train.name || 'run';
   return join(config.train.out_dir, name || `${base}-ablation`);
+}
+
+/** Method keys the base config sets away from their defaults: each method overrides them. */
+function overriddenKeys(config: Config): string[] {
+  const defaults = flatten(defaultConfig());
+  const now = flatten(config);
+  return METHOD_KEYS.filter((k) => now.get(k) !== defaults.get(k));
 }
 
 /** A method's keys with their values for a run of `steps` steps. */
@@ -221,6 +228,7 @@ export async function runAblation(opts: AblationOptions): Promise<AblationResult
   checkSameRecipe(dir, config);
   mkdirSync(dir, { recursive: true });
   await writeFileAtomic(join(dir, 'config.yaml'), configToYaml(config));
+  for (const key of overriddenKeys(config)) line(`note: ${key} is set by every method (${METHOD_KEYS.join(', ')}); the config's value is not used`);
 
   const classes = config.data.classes;
   const seeds = Array.from({ length: opts.seeds }, (_, i) => config.train.seed + i);

@@ -151,6 +151,9 @@ describe('mek ablate', () => {
   it('refuses to mix another recipe into an ablation folder, and unknown methods', async () => {
     const other = options('tiny', { config: loadConfig(undefined, sets(['optim.lr=2e-3'])) });
     await expect(runAblation(other)).rejects.toThrow(/tiny holds an ablation of a different config \(optim\.lr 0\.001 -> 0\.002\); choose another --name/);
+    const noted = options('noted', { config: loadConfig(undefined, sets(['loss.logit_adjust=0.5'])), methods: ['ce'] });
+    await runAblation(noted);
+    expect(noted.lines[0]).toMatch(/^note: loss\.logit_adjust is set by every method \(.*\); the config's value is not used$/);
     const r = await mek('ablate', '--backend', 'cpu', '--methods', 'ce,focal', '--set', 'train.steps=1');
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe("mek: --methods: unknown method 'focal' (choose from ce, rbl, rac, mek, la, drw, bal, mek-la)");
