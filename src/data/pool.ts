@@ -71,8 +71,17 @@ export class PreparePool {
   }
 
   async close(): Promise<void> {
+    // terminate() settles on the worker's exit event, which an unref'd (idle) worker does not
+    // keep the event loop alive for: with nothing else pending, Node would exit mid-await (code
+    // 13, no message). Ref'd, the exit is awaited.
+    for (const w of this.workers) w.ref();
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
+    const closed = new Error('the data worker pool was closed');
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(closed);
+    }
   }
 }
 

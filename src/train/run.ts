@@ -291,6 +291,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   let timer = performance.now();
   let samplesSinceLog = 0;
   let finalTest: { test: Record<string, unknown>; posthoc: PosthocResult } | null = null;
+  let stopped: string | null = null;
   try {
     while (step < config.train.steps) {
       // A step runs synchronously and prefetched batches resolve as microtasks, so without this
@@ -358,6 +359,9 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     } else {
       progress.line(`best.json (step ${best?.step}) was picked on the test split, as the paper does: optimistic; set data.val_fraction for a validation split`);
     }
+  } catch (err) {
+    if (err instanceof TrainingStopped) stopped = err.message;
+    throw err;
   } finally {
     progress.stop();
     await pool.close();
@@ -365,15 +369,22 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     optimizer.dispose();
     consts.dispose();
     store.dispose();
+    // A stopped run says why in its summary too, beside the line on stderr.
+    if (stopped !== null) await writeSummary(runDir, { step, interrupted: false, stopped, best, last: lastEval, selection, test: null, posthoc: null });
   }
   const skipped = trainLoader.skippedImages;
   if (skipped.length > 0) {
     progress.line(`skipped ${skipped.length} unreadable images (data.on_bad_image: skip), e.g. ${skipped.slice(0, 3).join(', ')}`);
   }
   const summary: TrainSummary = { runDir, step, interrupted, best, last: lastEval, selection, test: finalTest?.test ?? null, posthoc: finalTest?.posthoc ?? null };
-  const { runDir: _dir, ...saved } = summary;
-  await writeFileAtomic(join(runDir, 'summary.json'), JSON.stringify(saved, null, 2) + '\n');
+  await writeSummary(runDir, summary);
   return summary;
+}
+
+/** summary.json: everything of the summary but the folder it is in. */
+async function writeSummary(runDir: string, summary: Omit<TrainSummary, 'runDir'> & { stopped?: string }): Promise<void> {
+  const { runDir: _dir, ...saved } = summary as TrainSummary;
+  await writeFileAtomic(join(runDir, 'summary.json'), JSON.stringify(saved, null, 2) + '\n');
 }
 
 interface TestWithBestOptions {

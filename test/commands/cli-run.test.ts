@@ -186,6 +186,33 @@ describe('mek train --resume', () => {
   });
 });
 
+describe('a non-finite loss', () => {
+  it('stops with its one line and writes summary.json, with data workers or without (exit 1, never a silent 13)', () => {
+    for (const workers of [0, 1]) {
+      const out = join(root, `nan-${workers}`);
+      const r = mek(
+        'train',
+        '--set', 'model.variant=swin_demo',
+        '--set', `data.root=${data}`,
+        '--set', `data.label_file=${join(data, 'list_patition_label.txt')}`,
+        '--set', `data.workers=${workers}`,
+        '--set', 'train.batch_size=4',
+        '--set', 'train.steps=40',
+        '--set', 'train.eval_every=0',
+        '--set', 'train.log_every=1',
+        '--set', 'optim.lr=1e9',
+        '--set', `train.out_dir=${out}`,
+        '--name', 'run',
+      );
+      expect(r.code, `workers ${workers}: ${r.stderr}`).toBe(1);
+      expect(r.stderr).toMatch(/^mek: TrainingStopped: loss is (NaN|-?Infinity) at step \d+ .*last good checkpoint/m);
+      const summary = JSON.parse(readFileSync(join(out, 'run', 'summary.json'), 'utf8'));
+      expect(summary.stopped).toMatch(/^loss is (NaN|-?Infinity)/);
+      expect(summary.step).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe('Ctrl-C during mek train', () => {
   it('finishes the step, saves last.json and exits 130', async () => {
     const { spawn } = await import('node:child_process');
