@@ -9,6 +9,7 @@ import { selectBackend } from '../backend.ts';
 import { loadConfig } from '../config/load.ts';
 import { barReporter, lineReporter } from '../train/progress.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
+import { listenForStop } from './stop.ts';
 
 interface AblateArgs extends GlobalOptions {
   config?: string;
@@ -40,13 +41,7 @@ export const ablateCommand: MekCommand = {
     const backend = await selectBackend(args.backend);
     const tty = process.stdout.isTTY;
     const write = (line: string) => process.stdout.write(line + '\n');
-    let stop = false;
-    const onSigint = () => {
-      if (stop) process.exit(130); // a second Ctrl-C does not wait
-      stop = true;
-      write('stopping after this step and saving last.json (Ctrl-C again to quit at once); the same command continues');
-    };
-    process.on('SIGINT', onSigint);
+    const stop = listenForStop((signal) => write(`${signal}: stopping after this step and saving last.json (${signal} again to quit at once); the same command continues`));
     try {
       const result = await runAblation({
         config,
@@ -58,14 +53,14 @@ export const ablateCommand: MekCommand = {
         // A fresh bar per run on a terminal; elsewhere each run's lines carry its tag.
         reporterFor: (tag) => (tty ? barReporter(process.stdout) : lineReporter((l) => write(`[${tag}] ${l}`))),
         line: write,
-        stopRequested: () => stop,
+        stopRequested: () => stop.signal !== null,
       });
       write('');
       process.stdout.write(result.table);
       write(`${result.complete ? 'done' : 'incomplete'}: ${result.runs.length} run${result.runs.length === 1 ? '' : 's'}; ${join(result.dir, ABLATION_JSON)}, ${join(result.dir, ABLATION_MD)}`);
-      if (result.interrupted) process.exitCode = 130;
+      if (result.interrupted) process.exitCode = stop.exitCode();
     } finally {
-      process.off('SIGINT', onSigint);
+      stop.dispose();
     }
   },
 };

@@ -5,6 +5,7 @@ import { barReporter, lineReporter } from '../train/progress.ts';
 import { resumePath, runTraining, type TrainSummary } from '../train/run.ts';
 import { readCheckpointMeta } from '../io/checkpoint.ts';
 import { UsageError } from './errors.ts';
+import { listenForStop } from './stop.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
 
 interface TrainArgs extends GlobalOptions {
@@ -32,19 +33,13 @@ export const trainCommand: MekCommand = {
     const config = args.resume && !args.config ? await resumedConfig(args.resume, sets) : loadConfig(args.config, sets);
     const backend = await selectBackend(args.backend);
     const progress = process.stdout.isTTY ? barReporter(process.stdout) : lineReporter((line) => process.stdout.write(line + '\n'));
-    let stop = false;
-    const onSigint = () => {
-      if (stop) process.exit(130); // a second Ctrl-C does not wait
-      stop = true;
-      progress.line('stopping after this step and saving last.json (Ctrl-C again to quit at once)');
-    };
-    process.on('SIGINT', onSigint);
+    const stop = listenForStop((signal) => progress.line(`${signal}: stopping after this step and saving last.json (${signal} again to quit at once)`));
     try {
-      const summary = await runTraining({ config, configPath: args.config, resume: args.resume, backend, progress, stopRequested: () => stop });
+      const summary = await runTraining({ config, configPath: args.config, resume: args.resume, backend, progress, stopRequested: () => stop.signal !== null });
       process.stdout.write(`${summary.interrupted ? 'interrupted' : 'done'}: ${summary.step} steps; ${outcome(summary, config.train.best_metric)}; files in ${summary.runDir}\n`);
-      if (summary.interrupted) process.exitCode = 130;
+      if (summary.interrupted) process.exitCode = stop.exitCode();
     } finally {
-      process.off('SIGINT', onSigint);
+      stop.dispose();
     }
   },
 };

@@ -213,16 +213,21 @@ describe('a non-finite loss', () => {
   });
 });
 
-describe('Ctrl-C during mek train', () => {
-  it('finishes the step, saves last.json and exits 130', async () => {
+describe('stop signals during mek train', () => {
+  // Ctrl-C, and what Slurm / Kubernetes (SIGTERM) and a closed terminal (SIGHUP) send.
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('%s finishes the step, saves last.json and exits %i', async (signal, exitCode) => {
     const { spawn } = await import('node:child_process');
-    const out = join(root, 'interrupted');
+    const out = join(root, `stopped-${signal}`);
     const child = spawn(process.execPath, [
       'bin/mek.js', 'train',
       '--set', 'model.variant=swin_demo',
       '--set', `data.root=${data}`,
       '--set', `data.label_file=${join(data, 'list_patition_label.txt')}`,
-      '--set', 'data.workers=0',
+      '--set', 'data.workers=1',
       '--set', 'train.batch_size=4',
       '--set', 'train.steps=100000',
       '--set', 'train.eval_every=0',
@@ -234,16 +239,17 @@ describe('Ctrl-C during mek train', () => {
     let sent = false;
     child.stdout.on('data', (d) => {
       stdout += String(d);
-      // One Ctrl-C: a second one quits at once, without saving.
+      // One signal: a second one quits at once, without saving.
       if (!sent && /step 2\/100000/.test(stdout)) {
         sent = true;
-        child.kill('SIGINT');
+        child.kill(signal);
       }
     });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += String(d)));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(code, stdout + stderr).toBe(130);
+    expect(code, stdout + stderr).toBe(exitCode);
+    expect(stdout).toContain(`${signal}: stopping after this step and saving last.json`);
     expect(stdout).toMatch(/interrupted at step \d+: saved .*last\.json; continue with --resume/);
     const meta = JSON.parse(readFileSync(join(out, 'run', 'last.json'), 'utf8'));
     expect(meta.step).toBeGreaterThanOrEqual(2);
