@@ -127,12 +127,15 @@ async function evaluateSplit(
         dropLast: false,
         prefetch: config.data.prefetch,
         onBadImage: config.data.on_bad_image,
+        maxSkipFraction: config.data.max_skip_fraction,
         pool,
       },
       undefined,
       true,
     );
     const run = await evaluate(store.params, consts, loader, { numClasses: classes.length, flipTta: args.tta === 'flip', replicas });
+    const skipped = loader.skippedImages;
+    if (skipped.length > 0) process.stderr.write(`skipped ${skipped.length} unreadable images (data.on_bad_image: skip), e.g. ${skipped.slice(0, 3).join(', ')}\n`);
     const metrics = adjustment.tau > 0 ? computeMetrics(run.labels, adjustedPredictions(run.logits, adjustment.logPrior!, adjustment.tau), classes.length) : run.metrics;
     const sweep = args.sweepAdjust ? sweepAdjustment(run.logits, run.labels, adjustment.logPrior!) : null;
     const json = {

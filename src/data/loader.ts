@@ -26,6 +26,8 @@ export interface LoaderOptions {
   /** Batches prepared ahead of the consumer. */
   prefetch: number;
   onBadImage: 'error' | 'skip';
+  /** With onBadImage 'skip': stop once more than this fraction of the samples proved unreadable (default 1: never). */
+  maxSkipFraction?: number;
   pool: PreparePool;
   /** Decoded-image cache of each process preparing samples, in bytes (0: none). */
   cacheBytes?: number;
@@ -100,8 +102,11 @@ export class BatchLoader {
   private position: LoaderPosition;
   private order: Int32Array;
   private readonly queue: Promise<HostBatch | null>[] = [];
-  private readonly skipped: string[] = [];
+  /** Each unreadable image once, however many times an epoch asked for it. */
+  private readonly skipped = new Set<string>();
   private warnedSkips = false;
+  /** Batches in a row that came out empty (every image of them skipped). */
+  private emptyRun = 0;
   /** Set when an epoch ends, for eval loaders that stop there. */
   private readonly singleEpoch: boolean;
 
@@ -113,9 +118,9 @@ export class BatchLoader {
     this.singleEpoch = singleEpoch;
   }
 
-  /** Names of images skipped so far (data.on_bad_image: skip). */
+  /** Names of the images skipped so far, each once (data.on_bad_image: skip). */
   get skippedImages(): readonly string[] {
-    return this.skipped;
+    return [...this.skipped];
   }
 
   /** Batches per epoch. */
@@ -149,6 +154,12 @@ export class BatchLoader {
   async next(): Promise<TensorBatch | null> {
     const host = await this.nextHost();
     if (!host) return null;
+    // A whole epoch of empty batches means nothing is readable: asking for more would loop forever.
+    this.emptyRun = host.size === 0 ? this.emptyRun + 1 : 0;
+    if (this.emptyRun >= Math.max(1, this.batchesPerEpoch)) {
+      const what = this.opts.mode === 'train' ? 'nothing to train on' : 'nothing to evaluate';
+      throw new DataError(`no image of an epoch could be read (${this.skipped.size} unreadable, data.on_bad_image: skip), e.g. ${this.examples()}; ${what}`);
+    }
     const s = this.opts.imageSize;
     return {
       images: tf.tensor4d(host.images, [host.size, s, s, 3]),
@@ -196,11 +207,9 @@ export class BatchLoader {
             cacheBytes: this.opts.cacheBytes ?? 0,
           })
           .catch((err: Error) => {
-            if (this.opts.onBadImage === 'skip' && err instanceof DataError) {
-              this.noteSkip(samples[index]!.path);
-              return null;
-            }
-            throw err;
+            if (!(this.opts.onBadImage === 'skip' && err instanceof DataError)) throw err;
+            this.noteSkip(samples[index]!.path);
+            return null;
           }),
       ),
     );
@@ -215,11 +224,23 @@ export class BatchLoader {
   }
 
   private noteSkip(path: string): void {
-    this.skipped.push(path);
+    this.skipped.add(path);
+    const bound = this.opts.maxSkipFraction ?? 1;
+    if (this.skipped.size > bound * this.opts.samples.length) {
+      const share = ((100 * this.skipped.size) / this.opts.samples.length).toFixed(1);
+      throw new DataError(
+        `${this.skipped.size} of ${this.opts.samples.length} images (${share}%) are unreadable, more than data.max_skip_fraction ${bound} allows, e.g. ${this.examples()}; ` +
+          'fix data.root or the images (mek data check lists them), or raise data.max_skip_fraction',
+      );
+    }
     if (!this.warnedSkips) {
       this.warnedSkips = true;
       // Warned once, then counted; the summary at the end of the run lists the first few.
       process.stderr.write(`warning: skipping unreadable image ${path} (data.on_bad_image: skip); further skips are counted\n`);
     }
+  }
+
+  private examples(): string {
+    return [...this.skipped].slice(0, 3).join(', ');
   }
 }

@@ -186,6 +186,25 @@ describe('mek train --resume', () => {
   });
 });
 
+describe('unreadable data with data.on_bad_image: skip', () => {
+  it('training and evaluation stop with one line and exit 2 when no image can be read, never looping', () => {
+    const sets = [
+      '--set', 'model.variant=swin_demo',
+      '--set', `data.root=${join(root, 'no-images-here')}`,
+      '--set', `data.label_file=${join(data, 'list_patition_label.txt')}`,
+      '--set', 'data.on_bad_image=skip',
+      '--set', 'data.max_skip_fraction=1',
+      '--set', 'train.batch_size=4',
+      '--set', 'train.steps=50',
+      '--set', `train.out_dir=${join(root, 'unreadable')}`,
+    ];
+    expectOneLineUsageError(mek('train', ...sets), /no image of an epoch could be read \(\d+ unreadable, data\.on_bad_image: skip\).*; nothing to train on$/);
+    expectOneLineUsageError(mek('eval', '--ckpt', ckpt, ...sets.slice(0, 10)), /no image of an epoch could be read .*; nothing to evaluate$/);
+    const bounded = mek('train', ...sets.slice(0, 8), '--set', 'data.max_skip_fraction=0.1', ...sets.slice(10));
+    expectOneLineUsageError(bounded, /images \(\d+\.\d%\) are unreadable, more than data\.max_skip_fraction 0\.1 allows/);
+  });
+});
+
 describe('a non-finite loss', () => {
   it('stops with its one line and writes summary.json, with data workers or without (exit 1, never a silent 13)', () => {
     for (const workers of [0, 1]) {

@@ -158,6 +158,32 @@ describe('batch loader', () => {
     expect(batch.size).toBe(3);
     expect(lenient.skippedImages).toContain(broken);
   });
+
+  it('counts each unreadable image once, however often epochs ask for it', async () => {
+    const broken = join(dir, 'broken.jpg');
+    writeFileSync(broken, 'not an image');
+    const withBad = [...samples.slice(0, 3), { path: broken, label: 0, origin: broken }];
+    const loader = new BatchLoader(options({ samples: withBad, sampler: 'shuffle', batchSize: 2, onBadImage: 'skip' }));
+    for (let i = 0; i < 8; i++) await loader.next().then((b) => b && (b.images.dispose(), b.labels.dispose()));
+    expect(loader.skippedImages).toEqual([broken]);
+  });
+
+  it('stops, instead of asking for batches forever, when no image of an epoch can be read', async () => {
+    const none = [0, 1, 2].map((i) => ({ path: join(dir, `missing-${i}.jpg`), label: i, origin: `list:${i}` }));
+    const loader = new BatchLoader(options({ samples: none, batchSize: 2, onBadImage: 'skip', dropLast: false }));
+    let error: Error | null = null;
+    for (let i = 0; i < 10 && !error; i++) await loader.next().catch((e: Error) => (error = e));
+    expect(error).toBeInstanceOf(DataError);
+    expect(error!.message).toMatch(/^no image of an epoch could be read \(3 unreadable, data\.on_bad_image: skip\), e\.g\. .*missing-.*; nothing to train on$/);
+  });
+
+  it('stops once more than data.max_skip_fraction of the samples proved unreadable', async () => {
+    const many = [...samples.slice(0, 6), ...[0, 1, 2].map((i) => ({ path: join(dir, `gone-${i}.jpg`), label: 0, origin: `list:${i}` }))];
+    const loader = new BatchLoader(options({ samples: many, sampler: 'sequential', batchSize: 9, onBadImage: 'skip', maxSkipFraction: 0.25 }));
+    await expect(loader.nextHost()).rejects.toThrow(/3 of 9 images \(33\.3%\) are unreadable, more than data\.max_skip_fraction 0\.25 allows/);
+    const tolerant = new BatchLoader(options({ samples: many, sampler: 'sequential', batchSize: 9, onBadImage: 'skip', maxSkipFraction: 0.5 }));
+    expect((await tolerant.nextHost())!.size).toBe(6);
+  });
 });
 
 afterAll(async () => {
