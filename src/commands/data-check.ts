@@ -1,12 +1,16 @@
-// `mek data check --config F [--set k=v ...] [--json]`: what training would see of the data,
-// before any training. Counts per class and split, the imbalance, the balance weights the
-// losses will use, and every problem at once. Missing images are reported, not fatal (the label
-// files can be checked before the images are downloaded); any other problem exits 2.
+// `mek data check --config F [--set k=v ...] [--json] [--quick]`: what training would see of the
+// data, before any training. Counts per class and split, the imbalance, the balance weights the
+// losses will use, and every problem at once; every image present is decoded as training will
+// decode it (--quick: existence only). Missing images are reported, not fatal (the label files
+// can be checked before the images are downloaded); any other problem exits 2.
+import cliProgress from 'cli-progress';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { DataError } from '../data/errors.ts';
+import { variantFromConfig } from '../config/variant.ts';
 import { holdOut } from '../data/holdout.ts';
 import { scanDataset, type DataProblem, type SplitName, type SplitScan } from '../data/labels.ts';
+import { findUndecodable } from '../data/verify.ts';
 import { balanceWeights, classBalancedWeights } from '../mek/balance.ts';
 import { classPrior } from '../mek/prior.ts';
 import type { MekCommand } from './program.ts';
@@ -46,6 +50,8 @@ export interface DataCheckReport {
   /** Deferred re-weighting's class weights, when loss.drw_step is set. */
   drw_weights: number[] | null;
   missing_images: number;
+  /** Images decoded to check them (null with --quick: existence only). */
+  decoded: number | null;
   problems: DataProblem[];
   /** No problem other than missing images. */
   ok: boolean;
@@ -80,6 +86,7 @@ export function runDataCheck(config: Config): DataCheckReport {
     prior: hasEmpty ? null : classPrior(train, data.sampler).probabilities,
     drw_weights: hasEmpty || config.loss.drw_step === 0 ? null : classBalancedWeights(train, config.loss.drw_beta),
     missing_images: splits.train.images.missing + splits.test.images.missing,
+    decoded: null,
     problems: scan.problems,
     ok: scan.problems.length === 0,
   };
@@ -97,6 +104,30 @@ function splitReport(s: SplitScan): SplitReport {
       first_missing: s.images.missing.slice(0, MISSING_SHOWN).map((m) => ({ origin: m.sample.origin, tried: m.tried })),
     },
   };
+}
+
+/**
+ * Decodes every image present (as evaluation decodes it: the model's size, data.eval_interpolation)
+ * and adds one problem per image that does not decode; a bar shows the progress on a terminal.
+ */
+export async function decodeCheck(config: Config, report: DataCheckReport): Promise<void> {
+  const scan = scanDataset(config.data, ['train', 'test'], { checkImages: true });
+  const missing = new Set(Object.values(scan.splits).flatMap((s) => s!.images.missing.map((m) => m.sample.origin)));
+  const present = Object.values(scan.splits).flatMap((s) => s!.samples.filter((x) => !missing.has(x.origin)));
+  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'decoding images {bar} {value}/{total} {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
+  bar?.start(present.length, 0);
+  try {
+    const bad = await findUndecodable(present, {
+      size: variantFromConfig(config).imgSize,
+      interpolation: config.data.eval_interpolation,
+      onProgress: (done) => bar?.update(done),
+    });
+    report.decoded = present.length;
+    for (const b of bad) report.problems.push({ kind: 'undecodable', message: `${b.origin}: ${b.message}` });
+    report.ok = report.problems.length === 0;
+  } finally {
+    bar?.stop();
+  }
 }
 
 export function formatDataCheck(r: DataCheckReport): string {
@@ -135,7 +166,9 @@ export function formatDataCheck(r: DataCheckReport): string {
   if (r.drw_weights) lines.push(`deferred re-weighting's class weights (from loss.drw_step on): [${r.drw_weights.map((w) => w.toFixed(6)).join(', ')}]`);
   lines.push('');
 
-  lines.push(`images: ${r.missing_images === 0 ? 'all present' : `${r.missing_images} missing`}`);
+  const undecodable = r.problems.filter((p) => p.kind === 'undecodable').length;
+  const decoded = r.decoded === null ? ' (existence only: --quick)' : `; ${r.decoded} decoded, ${undecodable === 0 ? 'all readable' : `${undecodable} not`}`;
+  lines.push(`images: ${r.missing_images === 0 ? 'all present' : `${r.missing_images} missing`}${decoded}`);
   for (const which of ['train', 'test'] as const) {
     const s = r.splits[which];
     const img = s.images;
@@ -165,9 +198,12 @@ export const dataCheckCommand: MekCommand = {
     y
       .option('config', { type: 'string', describe: 'config file (default: the built-in defaults, RAF-DB under dataset/)' })
       .option('set', { type: 'string', array: true, default: [], describe: 'override a key: --set data.root=/data/RAF' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
-  handler: (argv) => {
-    const report = runDataCheck(loadConfig(argv.config as string | undefined, argv.set as string[]));
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
+      .option('quick', { type: 'boolean', default: false, describe: 'only check that the images exist; do not decode them' }),
+  handler: async (argv) => {
+    const config = loadConfig(argv.config as string | undefined, argv.set as string[]);
+    const report = runDataCheck(config);
+    if (!argv.quick) await decodeCheck(config, report);
     process.stdout.write(argv.json ? JSON.stringify(report, null, 2) + '\n' : formatDataCheck(report));
     if (!report.ok) {
       const n = report.problems.length;

@@ -37,7 +37,8 @@ export type ProblemKind =
   | 'label-range' // a label outside the classes
   | 'unknown-class' // a folder-source sub-folder that is not a class
   | 'empty-split' // a split with no samples
-  | 'empty-class'; // a class with no training samples
+  | 'empty-class' // a class with no training samples
+  | 'undecodable'; // an image that exists but does not decode (mek data check)
 
 export interface DataProblem {
   kind: ProblemKind;

@@ -345,7 +345,12 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
 
       const evalNow = (config.train.eval_every > 0 && step % config.train.eval_every === 0) || step === config.train.steps;
       if (evalNow) {
-        const event = await evaluateNow(step);
+        const event = await evaluateNow(step).catch(async (err: unknown) => {
+          // A bad evaluation image must not cost the steps since the last save.
+          await saveLast(step, lastMetrics);
+          if (err instanceof Error) err.message += `; saved ${join(runDir, 'last.json')} at step ${step} first: fix it and continue with --resume ${runDir}`;
+          throw err;
+        });
         await saveLast(step, { ...lastMetrics, ...event });
         timer = performance.now();
       }

@@ -205,6 +205,29 @@ describe('unreadable data with data.on_bad_image: skip', () => {
   });
 });
 
+describe('a corrupt test image', () => {
+  it('stops the run at the evaluation with one line, after saving last.json, so --resume loses nothing', async () => {
+    const copy = join(root, 'faces-bad-test');
+    const { cpSync } = await import('node:fs');
+    cpSync(data, copy, { recursive: true });
+    writeFileSync(join(copy, 'Image', 'aligned', 'test_0002_aligned.jpg'), 'not a jpeg');
+    const out = join(root, 'bad-test');
+    const r = mek(
+      'train',
+      '--set', 'model.variant=swin_demo',
+      '--set', `data.root=${copy}`,
+      '--set', `data.label_file=${join(copy, 'list_patition_label.txt')}`,
+      '--set', 'train.batch_size=4',
+      '--set', 'train.steps=6',
+      '--set', 'train.eval_every=3',
+      '--set', `train.out_dir=${out}`,
+      '--name', 'run',
+    );
+    expectOneLineUsageError(r, /test_0002_aligned\.jpg.*; saved .*last\.json at step 3 first: fix it and continue with --resume /);
+    expect(JSON.parse(readFileSync(join(out, 'run', 'last.json'), 'utf8')).step).toBe(3);
+  });
+});
+
 describe('a non-finite loss', () => {
   it('stops with its one line and writes summary.json, with data workers or without (exit 1, never a silent 13)', () => {
     for (const workers of [0, 1]) {

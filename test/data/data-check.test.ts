@@ -154,6 +154,24 @@ describe('data check on other problems', () => {
     expect((await inProcess(['data', 'check', ...sets.flatMap((s) => ['--set', s])])).code).toBe(0);
   });
 
+  it('decodes every image present: a corrupt one is a problem naming its line (exit 2); --quick only looks for files', async () => {
+    const root = join(temp, 'RAF-corrupt');
+    mkdirSync(root, { recursive: true });
+    const names = ['train_1', 'train_2', 'train_3', 'test_1'];
+    for (const n of names) await sharp({ create: { width: 4, height: 4, channels: 3, background: '#808080' } }).jpeg().toFile(join(root, `${n}.jpg`));
+    writeFileSync(join(root, 'train_2.jpg'), 'not a jpeg');
+    const labels = join(temp, 'corrupt.txt');
+    writeFileSync(labels, names.map((n, i) => `${n}.jpg ${(i % 3) + 1}`).join('\n'));
+    const sets = ['--set', `data.label_file=${labels}`, '--set', `data.root=${root}`, '--set', 'data.classes=[a, b, c]'];
+    const full = await inProcess(['data', 'check', ...sets]);
+    expect(full.code).toBe(2);
+    expect(full.stderr.trim()).toMatch(new RegExp(`^mek: data check found 1 problem; the first: ${labels.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: .*train_2\\.jpg`));
+    expect(full.stdout).toContain('images: all present; 4 decoded, 1 not');
+    const quick = await inProcess(['data', 'check', '--quick', ...sets]);
+    expect(quick.code).toBe(0);
+    expect(quick.stdout).toContain('images: all present (existence only: --quick)');
+  });
+
   it('a missing label file is a problem (exit 2), not a crash', async () => {
     const out = await inProcess(['data', 'check', '--set', `data.label_file=${join(temp, 'absent.txt')}`, '--set', `data.root=${NO_IMAGES}`]);
     expect(out.code).toBe(2);
