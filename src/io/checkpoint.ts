@@ -23,6 +23,7 @@ import { variantProblem, type SwinVariant } from '../model/variants.ts';
 import type { RngState } from '../random.ts';
 import type { AdamW } from '../train/adamw.ts';
 import { isAbandonedTemp, writeFileAtomic } from './atomic.ts';
+import { firstNonFinite, nonFiniteMessage } from './finite.ts';
 
 export const CHECKPOINT_FORMAT = 'mek-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -316,6 +317,8 @@ export async function readCheckpoint(jsonPath: string): Promise<Checkpoint> {
   const specs = storedSpecs(meta.architecture);
   const arrays = await readArrays(jsonPath, meta, 'weights');
   const values = new Map(specs.map((s) => [s.name, arrays.get(s.name)!]));
+  const bad = firstNonFinite(values);
+  if (bad) fail(jsonPath, nonFiniteMessage(bad));
   const optimizerSection = meta.training?.optimizer;
   if (!optimizerSection) return { meta, values };
   const moments = await readArrays(jsonPath, optimizerSection, 'optimizer');

@@ -15,7 +15,8 @@ import { decodeImage } from '../../src/data/decode.ts';
 import { synthesizeDataset } from '../../src/data/synth.ts';
 import { saveCheckpoint } from '../../src/io/checkpoint.ts';
 import { ferForward } from '../../src/model/fer.ts';
-import { ParamStore } from '../../src/model/params.ts';
+import { initialValues, ParamStore } from '../../src/model/params.ts';
+import { exportModel } from '../../src/io/export.ts';
 import { SwinConstants } from '../../src/model/swin.ts';
 import { VARIANTS } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
@@ -202,6 +203,31 @@ describe('unreadable data with data.on_bad_image: skip', () => {
     expectOneLineUsageError(mek('eval', '--ckpt', ckpt, ...sets.slice(0, 10)), /no image of an epoch could be read .*; nothing to evaluate$/);
     const bounded = mek('train', ...sets.slice(0, 8), '--set', 'data.max_skip_fraction=0.1', ...sets.slice(10));
     expectOneLineUsageError(bounded, /images \(\d+\.\d%\) are unreadable, more than data\.max_skip_fraction 0\.1 allows/);
+  });
+});
+
+describe('non-finite weights', () => {
+  it('a checkpoint (mek, .pt or .safetensors) holding a NaN or an infinity is refused naming the tensor (exit 2)', async () => {
+    const variant = VARIANTS.swin_tiny_test;
+    const values = initialValues(variant, new Rng(3));
+    values.get('head.weight')![5] = Number.NaN;
+    const store = ParamStore.fromValues(variant, values);
+    const nan = await saveCheckpoint(join(root, 'nan'), 'best', {
+      store,
+      classes: defaultConfig().data.classes,
+      preprocessing: { imageSize: 56, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], interpolation: 'bilinear' },
+      step: 0,
+      metrics: {},
+    });
+    store.dispose();
+    expectOneLineUsageError(mek('predict', '--ckpt', nan, image()), /nan\/best\.json: head\.weight holds NaN \(element 5\): weights must be finite/);
+    values.get('head.weight')![5] = 0;
+    values.get('norm.bias')![0] = Number.POSITIVE_INFINITY;
+    for (const ext of ['pt', 'safetensors']) {
+      const file = join(root, `inf.${ext}`);
+      await exportModel(file, variant, values);
+      expectOneLineUsageError(mek('eval', '--ckpt', file, '--set', `data.root=${data}`, '--set', `data.label_file=${join(data, 'list_patition_label.txt')}`), /inf\.(pt|safetensors): norm\.bias holds Infinity \(element 0\)/);
+    }
   });
 });
 

@@ -19,6 +19,7 @@ import { ArchitectureError, inferArchitecture, type InferredArchitecture } from 
 import { fitWeights, FitError, type Purpose } from './fit.ts';
 import { canonicalNames } from './names.ts';
 import { readWeightsFile, WeightsFileError } from './weights-file.ts';
+import { firstNonFinite, nonFiniteMessage } from '../finite.ts';
 
 export interface LoadedModel {
   store: ParamStore;
@@ -113,6 +114,8 @@ async function load(path: string, { purpose, config }: LoadOptions): Promise<Loa
   const seed = config?.train.seed ?? 0;
   const fitted = fitWeights(weights, architecture, purpose, () => initialValues(architecture, new Rng(seed)));
   notes.push(...fitted.notes);
+  const bad = firstNonFinite(fitted.values);
+  if (bad) throw new CheckpointError(`${path}: ${nonFiniteMessage(bad)}`);
   const classes = config ? config.data.classes : defaultClassNames(architecture.numClasses, notes);
   return {
     store: ParamStore.fromValues(architecture, fitted.values),
