@@ -1,6 +1,6 @@
 // A training run: data -> model -> MEK step -> AdamW on the schedule, with evaluation, best and
 // last checkpoints, metrics.jsonl, curves, resume and a clean stop on Ctrl-C or a NaN loss.
-import { appendFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../backend.ts';
@@ -113,13 +113,35 @@ async function ensureDataset(config: Config, progress: ProgressReporter): Promis
   });
 }
 
-/** checkpoints/<name>, or <name>-2, -3, ... when that already holds a run: never overwrite one. */
-function newRunDir(config: Config, configPath?: string): string {
+/**
+ * checkpoints/<name>, or <name>-2, -3, ... when that already holds a run: never overwrite one,
+ * also when two runs of the same name start at once. A folder is claimed by creating its
+ * config.yaml exclusively (the run writes the real one over it at once), so of two processes
+ * that find the same empty folder only one gets it.
+ */
+export function newRunDir(config: Config, configPath?: string): string {
   const name = config.train.name || (configPath ? basename(configPath, extname(configPath)) : 'run');
-  let dir = join(config.train.out_dir, name);
-  for (let i = 2; existsSync(dir) && readdirSync(dir).length > 0; i++) dir = join(config.train.out_dir, `${name}-${i}`);
-  mkdirSync(dir, { recursive: true });
-  return dir;
+  mkdirSync(config.train.out_dir, { recursive: true });
+  for (let i = 1; ; i++) {
+    const dir = join(config.train.out_dir, i === 1 ? name : `${name}-${i}`);
+    if (claimRunDir(dir)) return dir;
+  }
+}
+
+function claimRunDir(dir: string): boolean {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if (readdirSync(dir).length > 0) return false;
+  }
+  try {
+    closeSync(openSync(join(dir, 'config.yaml'), 'wx'));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
 }
 
 /** `--resume` takes a run folder or its last.json. */

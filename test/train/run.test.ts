@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { synthesizeDataset } from '../../src/data/synth.ts';
 import { readCheckpoint } from '../../src/io/checkpoint.ts';
 import { lineReporter } from '../../src/train/progress.ts';
-import { runTraining } from '../../src/train/run.ts';
+import { newRunDir, runTraining } from '../../src/train/run.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'mek-run-'));
 const data = join(root, 'faces');
@@ -179,6 +179,19 @@ describe('training run', () => {
     expect(existsSync(join(real, 'synth.json'))).toBe(false);
     expect(readFileSync(join(real, 'list_patition_label.txt'), 'utf8')).toBe(labels);
   }, 300_000);
+
+  it('two runs of one name never share a folder, also when they claim it at the same moment', () => {
+    const c = config('twin');
+    // Back to back, before either has written a file: the race of two `mek train --name twin`.
+    const first = newRunDir(c);
+    const second = newRunDir(c);
+    expect(first).toBe(join(root, 'runs', 'twin'));
+    expect(second).toBe(join(root, 'runs', 'twin-2'));
+    // An empty folder made beforehand is still taken by the first run that claims it.
+    mkdirSync(join(root, 'runs', 'ready'));
+    expect(newRunDir(config('ready'))).toBe(join(root, 'runs', 'ready'));
+    expect(newRunDir(config('ready'))).toBe(join(root, 'runs', 'ready-2'));
+  });
 
   it('a missing dataset is one line naming the label file and where the images go', async () => {
     const c = config('missing', [`data.label_file=${join(root, 'nope', 'list_patition_label.txt')}`, `data.root=${join(root, 'nope')}`]);
