@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode, stringify } from 'yaml';
 import { UsageError } from '../commands/errors.ts';
 import { SCHEMA, type Config, type KeySpec } from './schema.ts';
+import { parseRandAugmentSpec } from '../data/augment/randaugment.ts';
 
 export class ConfigError extends UsageError {
   override name = 'ConfigError';
@@ -158,6 +159,13 @@ function checkConsistency(c: Config, where: string): void {
   if (c.augment.std.some((s) => s <= 0)) throw new ConfigError(`${where}: augment.std values must be positive`);
   if (c.loss.drw_step > c.train.steps) {
     throw new ConfigError(`${where}: loss.drw_step (${c.loss.drw_step}) is beyond train.steps (${c.train.steps}); re-weighting would never start`);
+  }
+  if (c.augment.randaugment.trim() !== '') {
+    try {
+      parseRandAugmentSpec(c.augment.randaugment);
+    } catch (err) {
+      throw new ConfigError(`${where}: augment.randaugment: ${(err as Error).message} (a timm spec such as 'rand-m9-mstd0.5-inc1', or '' for none)`);
+    }
   }
   if (c.loss.drw_beta >= 1) throw new ConfigError(`${where}: loss.drw_beta must be below 1, got ${c.loss.drw_beta} (the effective number of samples divides by 1 - beta)`);
 }

@@ -80,6 +80,11 @@ describe('config', () => {
     expect(errorOf(() => loadConfig(join(dir, 'nope.yaml')))).toMatch(/nope\.yaml: cannot read config \(no such file\)/);
     expect(errorOf(() => loadConfig(undefined, ['data.format=list']))).toContain('needs data.train_list and data.test_list');
     expect(errorOf(() => loadConfig(undefined, ['train.batch_size=4', 'train.micro_batch=8']))).toContain('exceeds train.batch_size');
+    // checked with the config, before a run folder exists
+    expect(errorOf(() => loadConfig(undefined, ['augment.randaugment=hello']))).toBe(
+      "--set: augment.randaugment: RandAugment spec 'hello': must start with 'rand' (got 'hello') (a timm spec such as 'rand-m9-mstd0.5-inc1', or '' for none)",
+    );
+    expect(loadConfig(undefined, ['augment.randaugment=rand-m7-n3']).augment.randaugment).toBe('rand-m7-n3');
   });
 
   it('bad values of the long-tail keys are one line naming the key', () => {

@@ -48,6 +48,11 @@ function materialise(ref: TensorRef, record: Uint8Array, littleEndian: boolean):
   if (ref.shape.some((d) => d < 0) || ref.stride.some((s) => s < 0) || ref.offset < 0) {
     throw new TorchFormatError(`${where}: negative size, stride or offset`);
   }
+  // A view with more elements than its storage repeats elements (stride 0, as expand() makes);
+  // state dicts never hold one, and materialising it could take any amount of memory.
+  if (count > ref.storageElements) {
+    throw new TorchFormatError(`${where}: a tensor of shape [${ref.shape.join(', ')}] (${count} elements) over a storage of ${ref.storageElements}: repeated (stride-0) views are not read`);
+  }
   if (count > 0) {
     const last = ref.offset + ref.shape.reduce((acc, d, i) => acc + (d - 1) * ref.stride[i]!, 0);
     if (last >= ref.storageElements) {

@@ -3,7 +3,8 @@
 // what the writer produces reads back exactly, records 64-byte aligned as torch.save does.
 import { describe, expect, it } from 'vitest';
 import { pickleStateDict } from '../../../src/io/torch/pickle-writer.ts';
-import { readTorchArchive, writeTorchStateDict } from '../../../src/io/torch/torch-file.ts';
+import { zipSync } from 'fflate';
+import { readTorchArchive, TorchFormatError, writeTorchStateDict } from '../../../src/io/torch/torch-file.ts';
 import { PickleFormatError, PickleRefusedError, unpickleTorch } from '../../../src/io/torch/unpickle.ts';
 import { readZip, writeZip } from '../../../src/io/torch/zip.ts';
 
@@ -81,6 +82,23 @@ describe('torch.save archives', () => {
     const full = readTorchArchive(writeZip([['archive/data.pkl', pickle], ['archive/data/0', new Uint8Array(16)]]));
     expect(() => full.tensor(past)).toThrow(/reaches element 4 of 4/);
     expect(() => full.tensor({ ...ref, storageKey: '9' })).toThrow(/storage record data\/9 is missing/);
+  });
+
+  it('a stride-0 view larger than its storage is refused before anything is allocated', () => {
+    const pickle = pickleStateDict('state_dict_model', [['w', { shape: [4], dtype: 'float32', storageKey: '0' }]]);
+    const archive = readTorchArchive(writeZip([['archive/data.pkl', pickle], ['archive/data/0', new Uint8Array(16)]]));
+    const ref = (archive.root as Map<string, Map<string, any>>).get('state_dict_model')!.get('w');
+    expect(() => archive.tensor({ ...ref, shape: [2 ** 28], stride: [0] })).toThrow(/\(268435456 elements\) over a storage of 4: repeated \(stride-0\) views are not read/);
+    expect(() => archive.tensor({ ...ref, shape: [2 ** 31, 2 ** 31], stride: [0, 0] })).toThrow(TorchFormatError);
+  });
+
+  it('a compressed record that would inflate far beyond its size is refused before inflating', () => {
+    const bomb = zipSync({ 'archive/data.pkl': [new Uint8Array(8 << 20), { level: 9 }] });
+    expect(bomb.length).toBeLessThan(100_000);
+    expect(() => readZip(bomb)).toThrow(/record archive\/data\.pkl claims 8388608 bytes from \d+ compressed: torch\.save never compresses/);
+    // a mildly compressed record (a re-zipped checkpoint) still reads
+    const mild = zipSync({ 'archive/data.pkl': [Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251), { level: 6 }] });
+    expect(readZip(mild).get('archive/data.pkl')).toHaveLength(4096);
   });
 
   it('a zip whose directory claims more than a record holds is truncated', () => {
