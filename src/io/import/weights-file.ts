@@ -7,6 +7,7 @@ import { readCheckpoint, type CheckpointMeta } from '../checkpoint.ts';
 import { looksLikeSafetensors, readSafetensors } from '../safetensors.ts';
 import type { TensorMap } from '../tensor-file.ts';
 import { isTensorRef, readTorchArchive } from '../torch/torch-file.ts';
+import { shortRepr } from '../torch/repr.ts';
 import { isZip } from '../torch/zip.ts';
 
 export class WeightsFileError extends Error {
@@ -60,8 +61,9 @@ function findStateDict(root: unknown): { dict: Map<unknown, unknown>; source: st
       const value = root.get(key);
       if (isStateDict(value)) return { dict: value, source: key };
     }
-    const keys = [...root.keys()].map(String);
-    throw new WeightsFileError(`holds no state dict: its top-level keys are ${keys.join(', ') || '(none)'}; mek looks for ${STATE_DICT_KEYS.join(', ')}`);
+    const keys = [...root.keys()].slice(0, 8).map((k) => (typeof k === 'string' ? k : shortRepr(k)));
+    const more = root.size > 8 ? `, ... (${root.size} in all)` : '';
+    throw new WeightsFileError(`holds no state dict: its top-level keys are ${keys.join(', ') || '(none)'}${more}; mek looks for ${STATE_DICT_KEYS.join(', ')}`);
   }
   throw new WeightsFileError('holds no state dict (its pickle is not a dict)');
 }

@@ -7,6 +7,7 @@
 // with that name, like torch.load(weights_only=True).
 import { Parser } from 'pickleparser';
 import type { ElementType } from '../tensor-file.ts';
+import { shortRepr } from './repr.ts';
 
 export class PickleRefusedError extends Error {
   override name = 'PickleRefusedError';
@@ -139,12 +140,12 @@ function resolveGlobal(qualified: string): Builder | StorageType {
 /** A persistent id ('storage', storage_type, key, location, numel) names a storage record. */
 function storageFromId(pid: unknown): Storage {
   if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
-    throw new Error(`unsupported persistent id ${JSON.stringify(pid)}`);
+    throw new Error(`unsupported persistent id ${shortRepr(pid)}`);
   }
   const [, type, key, , elements] = pid as [string, unknown, unknown, unknown, unknown];
   if (!(type instanceof StorageType)) throw new PickleRefusedError(`storage of type ${String(type)}`);
   if (typeof key !== 'string' || !Number.isSafeInteger(elements) || (elements as number) < 0) {
-    throw new Error(`malformed storage id ${JSON.stringify(pid)}`);
+    throw new Error(`malformed storage id ${shortRepr(pid)}`);
   }
   return { dtype: type.dtype, key, elements: elements as number };
 }

@@ -35,6 +35,27 @@ describe('unpickling with an allow-list', () => {
     expect(() => unpickleTorch(inst)).toThrow(/collections\.OrderedDict used as a class/);
   });
 
+  it('a pickle nested 100,000 deep or a "billion laughs" of shared lists is described in bounded time and space', async () => {
+    const depth = 100_000;
+    // {[[[...]]]: None}: a nested list used as the only dict key
+    const nested = Uint8Array.from([0x80, 2, 0x7d, ...new Array(depth).fill(0x5d), ...new Array(depth - 1).fill(0x61), 0x4e, 0x73, 0x2e]);
+    const archive = writeZip([['archive/data.pkl', nested], ['archive/version', Uint8Array.of(0x33)]]);
+    const { readWeightsFile } = await import('../../../src/io/import/weights-file.ts');
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const file = join(mkdtempSync(join(tmpdir(), 'mek-pickle-')), 'nested.pt');
+    writeFileSync(file, archive);
+    await expect(readWeightsFile(file)).rejects.toThrow(/holds no state dict: its top-level keys are \[\[\[\[\.\.\.\]\]\]\]/);
+    // 40 levels of (x, x): 2^40 leaves if stringified; used as a storage id
+    const laughs = [0x80, 2, 0x5d];
+    for (let i = 0; i < 40; i++) laughs.push(0x32, 0x86);
+    laughs.push(0x51, 0x2e);
+    const start = performance.now();
+    expect(() => unpickleTorch(Uint8Array.from(laughs))).toThrow(/unsupported persistent id \[\[\[\[/);
+    expect(performance.now() - start).toBeLessThan(1000);
+  });
+
   it('reports a truncated or malformed pickle as such', () => {
     const whole = pickleStateDict('state_dict_model', [['w', { shape: [2], dtype: 'float32', storageKey: '0' }]]);
     expect(() => unpickleTorch(whole.subarray(0, whole.length - 5))).toThrow(PickleFormatError);
