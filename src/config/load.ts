@@ -1,9 +1,12 @@
 // Loading a configuration: the schema's defaults, then the YAML file (only the keys that
 // differ), then each --set override, every value checked against the schema. A problem is one
 // line naming the file and line (or the --set) and the key, with the nearest known key.
-import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode, stringify } from 'yaml';
 import { UsageError } from '../commands/errors.ts';
+import { MiB, readRegularFileSync } from '../io/read-file.ts';
+
+/** A config lists a few dozen keys. */
+const MAX_CONFIG_BYTES = MiB;
 import { SCHEMA, type Config, type KeySpec } from './schema.ts';
 import { parseRandAugmentSpec } from '../data/augment/randaugment.ts';
 
@@ -41,8 +44,11 @@ export function loadConfig(file?: string, sets: readonly string[] = []): Config 
 function readYamlFile(file: string): Map<string, unknown> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFileSync(file, { maxBytes: MAX_CONFIG_BYTES, what: 'config' }, (p) => {
+      throw new ConfigError(`${file}: ${p}`);
+    }).toString('utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(`${file}: cannot read config (${code === 'ENOENT' ? 'no such file' : code ?? String(err)})`);
   }

@@ -3,14 +3,16 @@
 // filter, 8-bit: PIL's `Image.open(p).convert('RGB').resize((s, s), filter)` of the reference.
 // sharp (libvips) decodes; bilinear and bicubic resizing is resize.ts, bit-identical to PIL's
 // (libvips' cubic kernel differs from PIL's BICUBIC by up to 25 levels and was slower here).
-import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import { MiB, readRegularFile } from '../io/read-file.ts';
 import { DataError } from './errors.ts';
 import type { RgbImage } from './image.ts';
 import { resizeLikePil } from './resize.ts';
 
 export type Interpolation = 'bicubic' | 'bilinear' | 'nearest';
 
+/** An image file larger than this is not a face photo (a 16-megapixel JPEG is ~5 MB). */
+const MAX_IMAGE_FILE_BYTES = 256 * MiB;
 // Images are read once, top to bottom: sequential access lets libvips stream the decode.
 const OPEN: sharp.SharpOptions = { sequentialRead: true };
 
@@ -18,8 +20,11 @@ const OPEN: sharp.SharpOptions = { sequentialRead: true };
 export async function decodeImage(path: string, size: number, interpolation: Interpolation): Promise<RgbImage> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await readRegularFile(path, { maxBytes: MAX_IMAGE_FILE_BYTES, what: 'image' }, (p) => {
+      throw new DataError(`${path}: ${p}`);
+    });
   } catch (err) {
+    if (err instanceof DataError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new DataError(`${path}: cannot read image (${code === 'ENOENT' ? 'no such file' : code ?? String(err)})`);
   }

@@ -8,10 +8,14 @@
 //   folder  <root>/<split>/<class>/<image>, class folders named by data.classes.
 // Everything here is synchronous: a label file is small and the image checks are stat calls,
 // done once before any decoding starts.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, isAbsolute, join } from 'node:path';
 import type { DataConfig } from '../config/schema.ts';
+import { MiB, readRegularFileSync } from '../io/read-file.ts';
 import { DataError } from './errors.ts';
+
+/** A label file lists names and labels: RAF-DB's is 270 kB, AffectNet's lists a few MB. */
+const MAX_LABEL_FILE_BYTES = 256 * MiB;
 
 export type SplitName = 'train' | 'test';
 
@@ -184,7 +188,10 @@ function readLines(file: string, key: string, problems: DataProblem[]): string[]
     return null;
   }
   try {
-    return readFileSync(file, 'utf8').split(/\r?\n/);
+    const fail = (p: string): never => {
+      throw new Error(p);
+    };
+    return readRegularFileSync(file, { maxBytes: MAX_LABEL_FILE_BYTES, what: 'label file' }, fail).toString('utf8').split(/\r?\n/);
   } catch (err) {
     problems.push({ kind: 'missing-source', message: `${key} ${file}: cannot read (${reason(err)})` });
     return null;
@@ -195,7 +202,7 @@ function reason(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EISDIR') return 'a folder, not a file';
-  return code ?? String(err);
+  return code ?? (err instanceof Error ? err.message : String(err));
 }
 
 /** "name label" with the label the last field; null when the line has fewer than two fields. */

@@ -24,6 +24,7 @@ import type { RngState } from '../random.ts';
 import type { AdamW } from '../train/adamw.ts';
 import { isAbandonedTemp, writeFileAtomic } from './atomic.ts';
 import { firstNonFinite, nonFiniteMessage } from './finite.ts';
+import { MiB, readRegularFile } from './read-file.ts';
 
 export const CHECKPOINT_FORMAT = 'mek-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -151,6 +152,8 @@ const BYTES_PER_VALUE = 4;
 // Files are little-endian, as tfjs and PyTorch write them; a big-endian host swaps.
 const BIG_ENDIAN = endianness() === 'BE';
 const NAMES_SHOWN = 3;
+/** A checkpoint JSON holds metadata and a config, never megabytes. */
+const MAX_JSON_BYTES = 64 * MiB;
 
 // ---------------------------------------------------------------- writing
 
@@ -338,8 +341,9 @@ export async function readCheckpoint(jsonPath: string): Promise<Checkpoint> {
 export async function readCheckpointMeta(jsonPath: string): Promise<CheckpointMeta> {
   let text: string;
   try {
-    text = await readFile(jsonPath, 'utf8');
+    text = (await readRegularFile(jsonPath, { maxBytes: MAX_JSON_BYTES, what: 'checkpoint JSON' }, (p) => fail(jsonPath, p))).toString('utf8');
   } catch (err) {
+    if (err instanceof CheckpointError) throw err;
     fail(jsonPath, ioProblem(err));
   }
   let doc: unknown;
@@ -356,13 +360,14 @@ async function readArrays(jsonPath: string, stored: StoredArrays, what: string):
   const file = group.paths[0]!;
   let bytes: Buffer;
   try {
-    bytes = await readFile(join(dirname(jsonPath), file));
+    // The manifest says how many bytes to expect: nothing else (a link to /dev/zero, a FIFO, a
+    // longer file) is read.
+    const limits = { maxBytes: stored.weightsBytes, expectedBytes: stored.weightsBytes, what: `${what} file` };
+    bytes = await readRegularFile(join(dirname(jsonPath), file), limits, (p) => fail(jsonPath, `${what} file ${file} ${p}`));
   } catch (err) {
+    if (err instanceof CheckpointError) throw err;
     fail(jsonPath, `${what} file ${file} ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : ioProblem(err)}`);
   }
-  const expected = stored.weightsBytes;
-  if (bytes.length < expected) fail(jsonPath, `${what} file ${file} is truncated (${bytes.length} of ${expected} bytes)`);
-  if (bytes.length > expected) fail(jsonPath, `${what} file ${file} has ${bytes.length} bytes, ${expected} expected`);
   const digest = sha256(bytes);
   if (digest !== stored.weightsSha256) {
     fail(jsonPath, `${what} file ${file} fails its checksum (sha256 ${digest.slice(0, 16)}..., recorded ${stored.weightsSha256.slice(0, 16)}...)`);

@@ -172,15 +172,20 @@ describe('checkpoint round trip', () => {
     loaded.store.dispose();
   });
 
-  it('keeps NaN payloads, -0 and subnormals bit-exact', async () => {
+  it('keeps -0, subnormals and the largest floats bit-exact; refuses a NaN or an infinity on reading', async () => {
     const values = await store.values();
     const odd = new Map([...values].map(([k, v]) => [k, v.slice()]));
     const head = odd.get('head.bias')!;
-    new Uint32Array(head.buffer).set([0x7fc00001, 0x80000000, 0x00000001, 0xff800000]);
+    new Uint32Array(head.buffer).set([0x80000000, 0x00000001, 0x80000001, 0x7f7fffff]);
     const special = ParamStore.fromValues(variant, odd);
     const path = await saveCheckpoint(newDir(), 'best', options(special));
     special.dispose();
     expectBitIdentical((await readCheckpoint(path)).values, odd);
+    new Uint32Array(head.buffer).set([0x7fc00001], 2);
+    const nan = ParamStore.fromValues(variant, odd);
+    const bad = await saveCheckpoint(newDir(), 'best', options(nan));
+    nan.dispose();
+    await expectCheckpointError(readCheckpoint(bad), bad, /head\.bias holds NaN \(element 2\): weights must be finite/);
   });
 
   it('restores AdamW moments, step, rng and loader position so training continues identically', async () => {

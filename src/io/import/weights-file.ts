@@ -1,9 +1,9 @@
 // Reading the named tensors of any weights file mek accepts: a torch.save zip (.pt/.pth; the
 // state dict found under the keys the reference and common releases use), safetensors, or
 // our own checkpoint JSON. The format is told by content, not by extension.
-import { readFile } from 'node:fs/promises';
 import { storedSpecs } from '../../model/params.ts';
 import { readCheckpoint, type CheckpointMeta } from '../checkpoint.ts';
+import { GiB, readRegularFile } from '../read-file.ts';
 import { looksLikeSafetensors, readSafetensors } from '../safetensors.ts';
 import type { TensorMap } from '../tensor-file.ts';
 import { isTensorRef, readTorchArchive } from '../torch/torch-file.ts';
@@ -29,8 +29,14 @@ export interface WeightsFile {
  */
 const STATE_DICT_KEYS = ['state_dict_model', 'state_dict', 'model_state_dict', 'model', 'module', 'state_dict_backbone'];
 
+/** Node's largest Buffer: a weights file beyond it cannot be read whole (Swin-T's is 115 MB). */
+const MAX_WEIGHTS_BYTES = 4 * GiB - 1;
+
 export async function readWeightsFile(path: string): Promise<WeightsFile> {
-  const bytes = new Uint8Array(await readFile(path));
+  const fail = (p: string): never => {
+    throw new WeightsFileError(p);
+  };
+  const bytes = new Uint8Array(await readRegularFile(path, { maxBytes: MAX_WEIGHTS_BYTES, what: 'weights file' }, fail));
   if (isZip(bytes)) return readTorchWeights(bytes);
   if (looksLikeSafetensors(bytes)) return { format: 'safetensors', tensors: readSafetensors(bytes), source: 'safetensors' };
   if (firstNonSpace(bytes) === 0x7b) return readMekWeights(path);
