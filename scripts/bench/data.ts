@@ -34,7 +34,7 @@ import {
   sampleMagnitude,
   trainTransform,
 } from '../../src/data/augment/index.ts';
-import { decodeImage } from '../../src/data/decode.ts';
+import { decodeImage, DEFAULT_MAX_IMAGE_PIXELS } from '../../src/data/decode.ts';
 import type { RgbImage } from '../../src/data/image.ts';
 import { loadSplit } from '../../src/data/labels.ts';
 import { BatchLoader } from '../../src/data/loader.ts';
@@ -237,7 +237,7 @@ async function stageTimings(): Promise<{ rows: StageRow[]; ops: StageRow[]; tens
     batchBuf.set(floats[i]!, (i % batchSize) * pixels);
   });
   await time('prepare', 'whole prepareSample from the file (read+decode+resize+transform)', (i) =>
-    prepareSample({ path: paths[i]!, size: imageSize, mode: 'train', interpolation: augment.interpolation, augment, seed: 1000 + i, cacheBytes: 0 }),
+    prepareSample({ path: paths[i]!, size: imageSize, mode: 'train', interpolation: augment.interpolation, augment, seed: 1000 + i, cacheBytes: 0, maxPixels: DEFAULT_MAX_IMAGE_PIXELS }),
   );
   const transform = trainTransform(augment, imageSize);
   r = rngs();

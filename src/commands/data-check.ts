@@ -119,6 +119,7 @@ export async function decodeCheck(config: Config, report: DataCheckReport): Prom
   try {
     const bad = await findUndecodable(present, {
       size: variantFromConfig(config).imgSize,
+      maxPixels: config.data.max_image_pixels,
       interpolation: config.data.eval_interpolation,
       onProgress: (done) => bar?.update(done),
     });

@@ -128,6 +128,7 @@ async function evaluateSplit(
         prefetch: config.data.prefetch,
         onBadImage: config.data.on_bad_image,
         maxSkipFraction: config.data.max_skip_fraction,
+        maxImagePixels: config.data.max_image_pixels,
         pool,
       },
       undefined,

@@ -54,6 +54,7 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'data.test_split', type: str, default: 'test', doc: 'rafdb: name prefix of test images; folder: test sub-folder' },
   { key: 'data.classes', type: { kind: 'string[]' }, default: RAFDB_CLASS_NAMES, doc: 'class names in label order (folder: also the sub-folder names)' },
   { key: 'data.on_bad_image', type: { kind: 'enum', values: ['error', 'skip'] }, default: 'error', doc: 'a missing or undecodable image: stop with its name, or warn once and skip' },
+  { key: 'data.max_image_pixels', type: count(1), default: 40_000_000, doc: 'an image with more pixels is unreadable (decoding holds the whole image in memory, whatever the model size)' },
   { key: 'data.max_skip_fraction', type: { kind: 'number', min: 0, max: 1 }, default: 0.1, doc: 'with on_bad_image skip: stop once more than this fraction of a split proves unreadable (a wrong data.root, not a few bad files)' },
   { key: 'data.sampler', type: { kind: 'enum', values: ['shuffle', 'balanced'] }, default: 'shuffle', doc: 'shuffle: every sample once per epoch; balanced: classes drawn uniformly (the model then sees a uniform prior)' },
   { key: 'data.val_fraction', type: { kind: 'number', min: 0, max: 0.5 }, default: 0, doc: 'hold out this fraction of each training class (stratified, seeded by train.seed) as a validation split for evaluation during training, best.json and the post-hoc tau; the test split is then evaluated once, at the end. 0: evaluate and select on the test split (the paper; optimistic)' },
@@ -144,6 +145,7 @@ export interface DataConfig {
   classes: string[];
   on_bad_image: 'error' | 'skip';
   max_skip_fraction: number;
+  max_image_pixels: number;
   sampler: 'shuffle' | 'balanced';
   val_fraction: number;
   repeat_to: number;

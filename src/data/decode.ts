@@ -16,8 +16,15 @@ const MAX_IMAGE_FILE_BYTES = 256 * MiB;
 // Images are read once, top to bottom: sequential access lets libvips stream the decode.
 const OPEN: sharp.SharpOptions = { sequentialRead: true };
 
-/** The image at `path` as size x size RGB. A missing or undecodable file is a DataError naming it. */
-export async function decodeImage(path: string, size: number, interpolation: Interpolation): Promise<RgbImage> {
+/**
+ * Decoding holds the whole image in memory (3 bytes a pixel, more while converting), whatever
+ * the model's input size: a 250 kB PNG can claim 16000 x 16000 pixels. Larger images are
+ * refused (data.max_image_pixels); 40 megapixels is far above any face dataset's photos.
+ */
+export const DEFAULT_MAX_IMAGE_PIXELS = 40_000_000;
+
+/** The image at `path` as size x size RGB. A missing, undecodable or oversized file is a DataError naming it. */
+export async function decodeImage(path: string, size: number, interpolation: Interpolation, maxPixels = DEFAULT_MAX_IMAGE_PIXELS): Promise<RgbImage> {
   let bytes: Buffer;
   try {
     bytes = await readRegularFile(path, { maxBytes: MAX_IMAGE_FILE_BYTES, what: 'image' }, (p) => {
@@ -29,17 +36,22 @@ export async function decodeImage(path: string, size: number, interpolation: Int
     throw new DataError(`${path}: cannot read image (${code === 'ENOENT' ? 'no such file' : code ?? String(err)})`);
   }
   try {
-    return await decodeBytes(bytes, size, interpolation);
+    return await decodeBytes(bytes, size, interpolation, maxPixels);
   } catch (err) {
+    if (err instanceof TooLarge || /pixel limit/.test(String(err))) {
+      throw new DataError(`${path}: the image has more than ${maxPixels} pixels (data.max_image_pixels); shrink it, or raise the key`);
+    }
     const message = (err instanceof Error ? err.message : String(err)).trim().split('\n')[0];
     throw new DataError(`${path}: cannot decode image (${message})`);
   }
 }
 
-async function decodeBytes(bytes: Buffer, size: number, interpolation: Interpolation): Promise<RgbImage> {
+class TooLarge extends Error {}
+
+async function decodeBytes(bytes: Buffer, size: number, interpolation: Interpolation, maxPixels: number): Promise<RgbImage> {
   // Decoding to plain RGB first also drops any alpha before resizing, as the reference's
   // convert('RGB') does (sharp would otherwise resize premultiplied colours).
-  const full = isBmp(bytes) ? decodeBmp(bytes) : await plainRgb(bytes);
+  const full = isBmp(bytes) ? decodeBmp(bytes, maxPixels) : await plainRgb(bytes, maxPixels);
   if (full.width === size && full.height === size) return full;
   if (interpolation !== 'nearest') return resizeLikePil(full, size, size, interpolation);
   const out = await sharp(full.data, { raw: { width: full.width, height: full.height, channels: 3 } })
@@ -49,8 +61,8 @@ async function decodeBytes(bytes: Buffer, size: number, interpolation: Interpola
   return rgbImage(out.data, out.info);
 }
 
-async function plainRgb(bytes: Buffer): Promise<RgbImage> {
-  const out = await sharp(bytes, OPEN).toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+async function plainRgb(bytes: Buffer, maxPixels: number): Promise<RgbImage> {
+  const out = await sharp(bytes, { ...OPEN, limitInputPixels: maxPixels }).toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   return rgbImage(out.data, out.info);
 }
 
@@ -70,7 +82,7 @@ const BI_RGB = 0;
 const BI_BITFIELDS = 3;
 const BI_ALPHABITFIELDS = 6;
 
-function decodeBmp(b: Buffer): RgbImage {
+function decodeBmp(b: Buffer, maxPixels: number): RgbImage {
   if (b.length < 26) throw new Error('truncated BMP header');
   const dataOffset = b.readUInt32LE(10);
   const headerSize = b.readUInt32LE(14);
@@ -95,6 +107,7 @@ function decodeBmp(b: Buffer): RgbImage {
   // A negative height means rows are stored top-down.
   const height = Math.abs(rawHeight);
   if (width <= 0 || height === 0) throw new Error(`BMP of size ${width}x${rawHeight}`);
+  if (width * height > maxPixels) throw new TooLarge();
 
   let masks: [number, number, number] | null = null;
   if (compression === BI_BITFIELDS || compression === BI_ALPHABITFIELDS) {

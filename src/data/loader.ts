@@ -8,6 +8,7 @@ import { Rng } from '../random.ts';
 import { DataError } from './errors.ts';
 import type { Sample } from './labels.ts';
 import type { PreparePool } from './pool.ts';
+import { DEFAULT_MAX_IMAGE_PIXELS } from './decode.ts';
 
 export interface LoaderOptions {
   samples: Sample[];
@@ -31,6 +32,8 @@ export interface LoaderOptions {
   pool: PreparePool;
   /** Decoded-image cache of each process preparing samples, in bytes (0: none). */
   cacheBytes?: number;
+  /** Images with more pixels are unreadable (data.max_image_pixels; the decoder's default otherwise). */
+  maxImagePixels?: number;
 }
 
 /** Where the loader stands; enough to continue the exact same stream after a resume. */
@@ -205,6 +208,7 @@ export class BatchLoader {
             augment,
             seed: mixSeed(seed, epoch, start + k),
             cacheBytes: this.opts.cacheBytes ?? 0,
+            maxPixels: this.opts.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS,
           })
           .catch((err: Error) => {
             if (!(this.opts.onBadImage === 'skip' && err instanceof DataError)) throw err;

@@ -19,6 +19,8 @@ export interface PrepareJob {
   seed: number;
   /** Bytes this process may spend caching decoded images (0: no cache). */
   cacheBytes: number;
+  /** Larger images are refused (data.max_image_pixels). */
+  maxPixels: number;
 }
 
 type Transform = (img: RgbImage, rng: Rng) => Float32Array;
@@ -42,7 +44,7 @@ async function decodeCached(job: PrepareJob): Promise<RgbImage> {
   const key = `${job.path}|${job.size}|${job.interpolation}`;
   const hit = decoded.get(key);
   if (hit) return { width: hit.width, height: hit.height, data: new Uint8Array(hit.data) };
-  const image = await decodeImage(job.path, job.size, job.interpolation);
+  const image = await decodeImage(job.path, job.size, job.interpolation, job.maxPixels);
   if (decodedBytes + image.data.byteLength <= job.cacheBytes) {
     decoded.set(key, { width: image.width, height: image.height, data: new Uint8Array(image.data) });
     decodedBytes += image.data.byteLength;

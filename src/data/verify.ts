@@ -14,6 +14,7 @@ export interface Undecodable {
 
 export interface DecodeAllOptions {
   size: number;
+  maxPixels: number;
   interpolation: Interpolation;
   /** Images decoded at once (sharp works off the main thread). */
   concurrency?: number;
@@ -28,7 +29,7 @@ export async function findUndecodable(samples: readonly Sample[], opts: DecodeAl
     while (next < samples.length) {
       const s = samples[next++]!;
       try {
-        await decodeImage(s.path, opts.size, opts.interpolation);
+        await decodeImage(s.path, opts.size, opts.interpolation, opts.maxPixels);
       } catch (err) {
         bad.push({ origin: s.origin, path: s.path, message: err instanceof Error ? err.message : String(err) });
       }

@@ -223,6 +223,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     seed: config.train.seed,
     onBadImage: config.data.on_bad_image,
     maxSkipFraction: config.data.max_skip_fraction,
+    maxImagePixels: config.data.max_image_pixels,
     pool,
     prefetch: config.data.prefetch,
     cacheBytes: (config.data.cache_mb * 2 ** 20) / Math.max(1, config.data.workers),

@@ -126,6 +126,15 @@ describe('decodeImage', () => {
     const missing = join(temp, 'absent.png');
     expect((await rejection(decodeImage(missing, 8, 'bilinear'))).message).toBe(`${missing}: cannot read image (no such file)`);
   });
+
+  it('an image with more pixels than the bound is refused before it is decoded (a small PNG can claim 16000 x 16000)', async () => {
+    const big = join(temp, 'big.png');
+    await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#406080' } }).png().toFile(big);
+    expect((await rejection(decodeImage(big, 8, 'bilinear', 5_000_000))).message).toBe(
+      `${big}: the image has more than 5000000 pixels (data.max_image_pixels); shrink it, or raise the key`,
+    );
+    expect((await decodeImage(big, 8, 'bilinear', 6_000_000)).width).toBe(8);
+  });
 });
 
 // ---- BMP (libvips in sharp has no BMP loader; decode.ts reads uncompressed BMPs itself) ----
