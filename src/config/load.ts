@@ -1,7 +1,7 @@
 // Loading a configuration: the schema's defaults, then the YAML file (only the keys that
 // differ), then each --set override, every value checked against the schema. A problem is one
 // line naming the file and line (or the --set) and the key, with the nearest known key.
-import { isMap, isScalar, LineCounter, parseDocument, type Node as YamlNode, stringify } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode, stringify } from 'yaml';
 import { UsageError } from '../commands/errors.ts';
 import { MiB, readRegularFileSync } from '../io/read-file.ts';
 
@@ -83,7 +83,7 @@ function readYamlFile(file: string): Map<string, unknown> {
       }
       const spec = SPECS.get(key);
       if (!spec) throw new ConfigError(`${where(keyNode)}: unknown key '${key}'${suggest(key, [...SPECS.keys()])}`);
-      const value = valueNode === null ? null : valueNode.toJSON();
+      const value = valueNode === null ? null : resolve(valueNode, doc, where(valueNode), key);
       const problem = checkValue(spec, value);
       if (problem) throw new ConfigError(`${where(valueNode ?? keyNode)}: ${key}: ${problem}`);
       out.set(key, value);
@@ -93,6 +93,17 @@ function readYamlFile(file: string): Map<string, unknown> {
   return out;
 }
 
+/** Anchors and aliases are YAML; expanding them is bounded, so an alias bomb is one line too. */
+const MAX_ALIAS_COUNT = 100;
+
+function resolve(node: YamlNode, doc: Document, where: string, key: string): unknown {
+  try {
+    return node.toJS(doc, { maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    throw new ConfigError(`${where}: ${key}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
 function parseSet(set: string): [string, unknown] {
   const eq = set.indexOf('=');
   if (eq <= 0) throw new ConfigError(`--set ${set}: expected key=value (for example --set train.batch_size=64)`);
@@ -100,13 +111,14 @@ function parseSet(set: string): [string, unknown] {
   const raw = set.slice(eq + 1);
   const spec = SPECS.get(key);
   if (!spec) throw new ConfigError(`--set ${set}: unknown key '${key}'${suggest(key, [...SPECS.keys()])}`);
-  let value: unknown;
-  try {
-    // Values are written as in YAML: 64, 5e-4, true, [2, 2, 6, 2], null; a string that the YAML
-    // reading would turn into something else stays a string for string keys.
-    value = spec.type.kind === 'string' ? raw : parseDocument(raw).toJSON();
-  } catch {
-    value = raw;
+  let value: unknown = raw;
+  // Values are written as in YAML: 64, 5e-4, true, [2, 2, 6, 2], null; a string that the YAML
+  // reading would turn into something else stays a string for string keys.
+  if (spec.type.kind !== 'string') {
+    const doc = parseDocument(raw, { prettyErrors: false });
+    // The parser recovers from [2,2 as [2, 2]; a value that needed recovering is a typo.
+    if (doc.errors.length > 0) throw new ConfigError(`--set ${set}: ${key}: not a YAML value (${doc.errors[0]!.message.split('\n')[0]})`);
+    value = doc.contents === null ? null : resolve(doc.contents as YamlNode, doc, `--set ${set}`, key);
   }
   const problem = checkValue(spec, value);
   if (problem) throw new ConfigError(`--set ${set}: ${key}: ${problem}`);

@@ -73,6 +73,15 @@ describe('config', () => {
     expect(errorOf(() => loadConfig(undefined, ['train.batchsize=4']))).toContain("(did you mean 'train.batch_size'?)");
     expect(errorOf(() => loadConfig(undefined, ['train.batch_size']))).toContain('expected key=value');
     expect(errorOf(() => loadConfig(undefined, ['loss.rbl=maybe']))).toContain('expected true or false');
+    // the YAML parser recovers from an unclosed list; mek does not take the recovered value
+    expect(errorOf(() => loadConfig(undefined, ['model.depths=[2,2']))).toBe('--set model.depths=[2,2: model.depths: not a YAML value (Flow sequence must end with a ])');
+    expect(loadConfig(undefined, ['model.depths=']).model.depths).toBeNull();
+  });
+
+  it('YAML anchors and aliases are values like any other', () => {
+    const c = loadConfig(file('alias.yaml', 'optim:\n  lr: &lr 5.0e-4\nschedule:\n  min_lr: *lr\nmodel:\n  depths: &d [2, 2]\n  num_heads: *d\n'));
+    expect(c.schedule.min_lr).toBe(5e-4);
+    expect(c.model.num_heads).toEqual([2, 2]);
   });
 
   it('broken YAML, a missing file and cross-key rules are one line each', () => {
