@@ -37,6 +37,15 @@ export interface Prediction {
   cams?: number[][][];
 }
 
+/** `<stem>_cams.png`, or `<stem>-2_cams.png`, ... when an image of another folder had that stem. */
+export function camFileName(image: string, used: Set<string>): string {
+  const stem = basename(image, extname(image));
+  let name = `${stem}_cams.png`;
+  for (let i = 2; used.has(name); i++) name = `${stem}-${i}_cams.png`;
+  used.add(name);
+  return name;
+}
+
 export const predictCommand: MekCommand = {
   command: 'predict <images..>',
   describe: 'Classify face images with a checkpoint; optionally their class attention maps',
@@ -77,6 +86,7 @@ export const predictCommand: MekCommand = {
     const k = meta.classes.length;
     if (args.camOut) mkdirSync(args.camOut, { recursive: true });
     const results: Prediction[] = [];
+    const usedNames = new Set<string>();
     try {
       for (const image of args.images) {
         const rgb = await decodeImage(image, imageSize, interpolation);
@@ -95,7 +105,7 @@ export const predictCommand: MekCommand = {
           );
         }
         if (args.camOut) {
-          const file = join(args.camOut, `${basename(image, extname(image))}_cams.png`);
+          const file = join(args.camOut, camFileName(image, usedNames));
           await camGridPng(file, await decodeImage(image, 224, 'bicubic'), cams, meta.classes, probs);
         }
         results.push(result);

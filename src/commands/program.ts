@@ -29,6 +29,17 @@ export interface CliOutput {
   stderr: (text: string) => void;
 }
 
+/**
+ * `--` ends the options: the words after it are files (mek predict's images), even one named
+ * `-h.jpg`. yargs does not hand words after `--` to a command's positionals, so they are passed
+ * as the same paths written so that they cannot read as options (`./-h.jpg`).
+ */
+export function fileWordsAfterDashes(args: readonly string[]): string[] {
+  const at = args.indexOf('--');
+  if (at < 0) return [...args];
+  return [...args.slice(0, at), ...args.slice(at + 1).map((w) => (w.startsWith('-') ? `./${w}` : w))];
+}
+
 const processOutput: CliOutput = { stderr: (text) => process.stderr.write(text) };
 
 /** Parses `args` (without node and script), runs the chosen command and returns the exit code. */
@@ -39,7 +50,7 @@ export async function runCli(
 ): Promise<number> {
   // The flag must work even when parsing itself fails, so it is read from the raw words too.
   const debug = args.some((a) => a === '--debug' || a === '--debug=true');
-  const program = yargs([...args])
+  const program = yargs(fileWordsAfterDashes(args))
     .scriptName('mek')
     .usage('$0 <command> [options]')
     .option('backend', {

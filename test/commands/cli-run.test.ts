@@ -187,6 +187,27 @@ describe('mek train --resume', () => {
   });
 });
 
+describe('mek predict on awkward file names', () => {
+  it('a file named -h.jpg after --, and two images of one name from two folders, each get their own heat-map', async () => {
+    const { cpSync, mkdirSync: mkdir, readdirSync } = await import('node:fs');
+    const dirs = [join(root, 'names', 'a'), join(root, 'names', 'b')];
+    for (const d of dirs) {
+      mkdir(d, { recursive: true });
+      cpSync(image(), join(d, 'face.jpg'));
+    }
+    cpSync(image(), join(root, 'names', '-h.jpg'));
+    const out = join(root, 'names', 'cams');
+    const r = spawnSync(process.execPath, [join(process.cwd(), 'bin/mek.js'), 'predict', '--ckpt', ckpt, '--cam-out', out, join(dirs[0]!, 'face.jpg'), join(dirs[1]!, 'face.jpg'), '--', '-h.jpg'], {
+      encoding: 'utf8',
+      cwd: join(root, 'names'),
+      timeout: 120_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\.\/-h\.jpg: /m);
+    expect(readdirSync(out).sort()).toEqual(['-h_cams.png', 'face-2_cams.png', 'face_cams.png']);
+  });
+});
+
 describe('unreadable data with data.on_bad_image: skip', () => {
   it('training and evaluation stop with one line and exit 2 when no image can be read, never looping', () => {
     const sets = [
