@@ -24,11 +24,14 @@ const DTYPES: Record<string, ElementType> = {
   BOOL: 'bool',
 };
 
-/** Whether `bytes` starts like a safetensors file (a plausible header length, then '{'). */
+/**
+ * Whether `bytes` starts like a safetensors file: a header length, then '{'. A header that is too
+ * large or cut short still counts, so that readSafetensors can say which.
+ */
 export function looksLikeSafetensors(bytes: Uint8Array): boolean {
   if (bytes.length < 9) return false;
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-  return n > 0 && n <= MAX_HEADER_BYTES && 8 + n <= bytes.length && bytes[8] === 0x7b;
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  return n > 0n && bytes[8] === 0x7b;
 }
 
 /** Every tensor of a safetensors file, in header order. */

@@ -38,4 +38,20 @@ describe('safetensors', () => {
     expect(() => readSafetensors(withHeader({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, new Uint8Array(4)))).toThrow(/shape/);
     expect(() => readSafetensors(withHeader({ w: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)))).toThrow(/unsupported dtype "C64"/);
   });
+
+  it('a file with a header over the cap, or cut short, is read as safetensors and says so (not "not a checkpoint")', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readWeightsFile } = await import('../../src/io/import/weights-file.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'mek-st-'));
+    const huge = new Uint8Array(64);
+    new DataView(huge.buffer).setBigUint64(0, 2n ** 40n, true);
+    huge[8] = 0x7b;
+    writeFileSync(join(dir, 'huge.safetensors'), huge);
+    await expect(readWeightsFile(join(dir, 'huge.safetensors'))).rejects.toThrow(/header of 1099511627776 bytes exceeds the format's 104857600/);
+    const cut = withHeader({ w: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)).subarray(0, 20);
+    writeFileSync(join(dir, 'cut.safetensors'), cut);
+    await expect(readWeightsFile(join(dir, 'cut.safetensors'))).rejects.toThrow(/header of \d+ bytes but the file has 20 \(truncated\?\)/);
+  });
 });
