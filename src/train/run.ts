@@ -1,6 +1,6 @@
 // A training run: data -> model -> MEK step -> AdamW on the schedule, with evaluation, best and
 // last checkpoints, metrics.jsonl, curves, resume and a clean stop on Ctrl-C or a NaN loss.
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '../backend.ts';
@@ -15,6 +15,7 @@ import { PreparePool } from '../data/pool.ts';
 import { LABEL_FILE, MANIFEST_FILE, synthesizeDataset } from '../data/synth.ts';
 import { adjustedPredictions, bestTau, sweepAdjustment } from '../eval/adjust.ts';
 import { computeMetrics, type Metrics } from '../eval/metrics.ts';
+import { parseMetricsJsonl } from '../eval/history.ts';
 import { confusionPng, curvesPng } from '../eval/plots.ts';
 import { readCheckpoint, saveCheckpoint, type SaveOptions } from '../io/checkpoint.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
@@ -165,7 +166,9 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   const runDir = opts.resume ? dirname(resumePath(opts.resume)) : newRunDir(config, opts.configPath);
   await writeFileAtomic(join(runDir, 'config.yaml'), configToYaml(config));
   const metricsFile = join(runDir, 'metrics.jsonl');
-  const history: Record<string, unknown>[] = [];
+  // A resumed run goes on from last.json's step: what was logged after it (before a crash) is
+  // trained again, so those events are dropped, and the rest is the history the curves show.
+  const history: Record<string, unknown>[] = resumeFrom ? await historyUpTo(metricsFile, resumeFrom.meta.step) : [];
   const record = (event: Record<string, unknown>) => {
     history.push(event);
     appendFileSync(metricsFile, JSON.stringify(event) + '\n');
@@ -408,6 +411,14 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   const summary: TrainSummary = { runDir, step, interrupted, best, last: lastEval, selection, test: finalTest?.test ?? null, posthoc: finalTest?.posthoc ?? null };
   await writeSummary(runDir, summary);
   return summary;
+}
+
+/** metrics.jsonl's events up to `step`, the file rewritten to hold only them. */
+async function historyUpTo(metricsFile: string, step: number): Promise<Record<string, unknown>[]> {
+  if (!existsSync(metricsFile)) return [];
+  const kept = parseMetricsJsonl(readFileSync(metricsFile, 'utf8')).filter((e) => e.step <= step);
+  await writeFileAtomic(metricsFile, kept.map((e) => JSON.stringify(e) + '\n').join(''));
+  return kept;
 }
 
 /** summary.json: everything of the summary but the folder it is in. */

@@ -179,11 +179,16 @@ describe('mek train --resume', () => {
     const first = mek('train', ...sets, '--set', 'train.steps=2', '--name', 'resumable');
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain('done: 2 steps');
+    // What a crash after logging step 3, before any save, leaves: events past last.json's step.
+    const metrics = join(root, 'runs', 'resumable', 'metrics.jsonl');
+    writeFileSync(metrics, readFileSync(metrics, 'utf8') + JSON.stringify({ event: 'train', step: 3, loss: 9 }) + '\n{"event": "tr');
     const more = mek('train', '--resume', join(root, 'runs', 'resumable'), '--set', 'train.steps=4');
     expect(more.code, more.stderr).toBe(0);
     expect(more.stdout).toContain('done: 4 steps');
-    const events = readFileSync(join(root, 'runs', 'resumable', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const events = readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // each step once: the lost step 3 dropped (and trained again), the cut line gone
     expect(events.filter((e) => e.event === 'train').map((e) => e.step)).toEqual([2, 4]);
+    expect(events.some((e) => e.loss === 9)).toBe(false);
   });
 });
 
