@@ -9,7 +9,7 @@
 // Everything here is synchronous: a label file is small and the image checks are stat calls,
 // done once before any decoding starts.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { extname, isAbsolute, join } from 'node:path';
+import { extname, isAbsolute, join, normalize, sep } from 'node:path';
 import type { DataConfig } from '../config/schema.ts';
 import { MiB, readRegularFileSync } from '../io/read-file.ts';
 import { DataError } from './errors.ts';
@@ -42,7 +42,8 @@ export type ProblemKind =
   | 'unknown-class' // a folder-source sub-folder that is not a class
   | 'empty-split' // a split with no samples
   | 'empty-class' // a class with no training samples
-  | 'undecodable'; // an image that exists but does not decode (mek data check)
+  | 'undecodable' // an image that exists but does not decode (mek data check)
+  | 'duplicate'; // a name listed twice in one label file
 
 export interface DataProblem {
   kind: ProblemKind;
@@ -213,7 +214,9 @@ function splitLine(text: string): { name: string; labelText: string } | null {
 
 /**
  * Each "name label" entry of a label file with its "file:line", skipping blank and `#` lines;
- * a line without two fields is reported as malformed (`expected` says what was wanted).
+ * a line without two fields is reported as malformed (`expected` says what was wanted), a name
+ * listed twice (it would count twice in the class counts and balance weights) and a relative
+ * name that leads out of the data root (`../`) as problems too.
  */
 function forEachEntry(
   lines: string[],
@@ -222,13 +225,28 @@ function forEachEntry(
   problems: DataProblem[],
   visit: (fields: { name: string; labelText: string }, where: string) => void,
 ): void {
+  const seen = new Map<string, string>();
   lines.forEach((raw, i) => {
     const text = raw.trim();
     if (text === '' || text.startsWith('#')) return;
     const where = `${file}:${i + 1}`;
     const fields = splitLine(text);
-    if (!fields) problems.push({ kind: 'malformed', message: `${where}: expected ${expected}, got '${text}'` });
-    else visit(fields, where);
+    if (!fields) {
+      problems.push({ kind: 'malformed', message: `${where}: expected ${expected}, got '${text}'` });
+      return;
+    }
+    const first = seen.get(fields.name);
+    if (first) {
+      problems.push({ kind: 'duplicate', message: `${where}: '${fields.name}' is listed already at line ${first.slice(first.lastIndexOf(':') + 1)}` });
+      return;
+    }
+    seen.set(fields.name, where);
+    const normalised = normalize(fields.name);
+    if (!isAbsolute(fields.name) && (normalised === '..' || normalised.startsWith(`..${sep}`))) {
+      problems.push({ kind: 'malformed', message: `${where}: '${fields.name}' leads out of data.root; list images by their path inside it` });
+      return;
+    }
+    visit(fields, where);
   });
 }
 

@@ -193,6 +193,24 @@ describe('rafdb label file', () => {
   });
 });
 
+describe('names a label file must not hold', () => {
+  it('a name listed twice, and a relative name leading out of data.root, are problems naming the lines', () => {
+    const dir = freshDir();
+    const labels = join(dir, 'labels.txt');
+    writeFileSync(labels, ['train_1.jpg 1', 'train_2.jpg 2', 'train_1.jpg 3', '../../etc/train_x.jpg 1', 'train_3.jpg 3', 'test_1.jpg 1'].join('\n'));
+    const scan = scanDataset(dataConfig({ label_file: labels, root: join(dir, 'RAF') }), ['train', 'test'], { checkImages: false });
+    expect(scan.problems.map((p) => [p.kind, p.message])).toEqual([
+      ['duplicate', `${labels}:3: 'train_1.jpg' is listed already at line 1`],
+      ['malformed', `${labels}:4: '../../etc/train_x.jpg' leads out of data.root; list images by their path inside it`],
+    ]);
+    const list = join(dir, 'list.txt');
+    writeFileSync(list, 'a/x.jpg 0\nb/../../y.jpg 1\n');
+    expect(dataError(() => loadSplit(dataConfig({ format: 'list', root: dir, train_list: list, test_list: list }), 'train', { checkImages: false })).message).toBe(
+      `${list}:2: 'b/../../y.jpg' leads out of data.root; list images by their path inside it`,
+    );
+  });
+});
+
 describe('list files', () => {
   async function listTree(): Promise<{ root: string; trainList: string; testList: string }> {
     const dir = freshDir();
