@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { loadModel, printNotes, type LoadedModel } from '../io/import/load-model.ts';
 import { SwinConstants } from '../model/swin.ts';
 import { evaluate } from '../train/evaluate.ts';
-import { threadsFor } from '../train/memory.ts';
+import { checkFitsWasm, threadsFor } from '../train/memory.ts';
 import { ReplicaPool } from '../train/replicas/pool.ts';
 import { describeAdjustment, resolveAdjustment, type Adjustment } from './adjustment.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
@@ -85,6 +85,7 @@ export const evalCommand: MekCommand = {
       if (config.data.classes.length !== classes.length) {
         throw new UsageError(`${path}: the checkpoint has ${classes.length} classes, the data config ${config.data.classes.length}`);
       }
+      checkFitsWasm(model.architecture, backend, 'infer');
       const adjustment = resolveAdjustment(path, model, args.adjust, explicit, args.sweepAdjust);
       process.stderr.write(`${backend.description}; checkpoint ${path}${inferred ? ' (latest run)' : ''}, ${describeCheckpoint(model)}\n`);
       printNotes(model);

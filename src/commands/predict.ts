@@ -13,6 +13,7 @@ import { ferInference } from '../model/fer.ts';
 import { SwinConstants } from '../model/swin.ts';
 import { camGridSize } from '../model/variants.ts';
 import { describeAdjustment, resolveAdjustment } from './adjustment.ts';
+import { checkFitsWasm } from '../train/memory.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
 
@@ -70,6 +71,7 @@ export const predictCommand: MekCommand = {
     const { store } = meta;
     let adjustment;
     try {
+      checkFitsWasm(meta.architecture, backend, 'infer', 1);
       adjustment = resolveAdjustment(path, meta, args.adjust, config);
     } catch (err) {
       store.dispose();

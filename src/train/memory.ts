@@ -4,6 +4,8 @@
 import { availableParallelism } from 'node:os';
 import type { BackendInfo } from '../backend.ts';
 import type { Config } from '../config/schema.ts';
+import { UsageError } from '../commands/errors.ts';
+import { countParameters } from '../model/params.ts';
 import type { SwinVariant } from '../model/variants.ts';
 
 /** Floats of one image's first-stage tokens: activation memory scales with it. */
@@ -29,6 +31,34 @@ export function microBatchFor(config: Config, backend: BackendInfo, variant: Swi
   const perImage = firstStageFloats(variant) * (recompute ? 800 : 3500) * 2;
   const fits = Math.max(1, Math.floor(1.5 * 2 ** 30 / perImage));
   return fits >= config.train.batch_size ? 0 : fits;
+}
+
+const WASM_HEAP_BYTES = 4 * 2 ** 30;
+/** Bytes a trained parameter costs during training: weights, gradients, AdamW's m and v, the clipped gradients. */
+const TRAIN_BYTES_PER_PARAM = 20;
+/** Activation bytes per first-stage float of one image in an inference forward (Swin-T: ~0.8 GB for 16 images). */
+const INFER_BYTES_PER_FLOAT = 166;
+
+/**
+ * On wasm, the smallest memory a model needs, estimated before anything is allocated: weights,
+ * gradients and AdamW moments plus one image's activations (training, as the smallest
+ * micro-batch with recomputation), or the weights plus one evaluation chunk (inference). A model
+ * past wasm's 4 GiB heap would otherwise die with "Aborted()" after minutes of set-up. Throws a
+ * UsageError with the estimate; elsewhere (tensorflow, cpu) nothing is checked.
+ */
+export function checkFitsWasm(variant: SwinVariant, backend: BackendInfo, purpose: 'train' | 'infer', chunk = 16): void {
+  if (backend.name !== 'wasm') return;
+  const params = countParameters(variant).total;
+  const need =
+    purpose === 'train'
+      ? TRAIN_BYTES_PER_PARAM * params + firstStageFloats(variant) * 800 * 2
+      : 4 * params + chunk * firstStageFloats(variant) * INFER_BYTES_PER_FLOAT;
+  if (need <= WASM_HEAP_BYTES) return;
+  const gib = (b: number) => (b / 2 ** 30).toFixed(1);
+  throw new UsageError(
+    `the model (${params.toLocaleString('en')} parameters, ${variant.imgSize} px) needs at least ~${gib(need)} GiB to ${purpose === 'train' ? 'train' : 'run'} on wasm, ` +
+      `whose heap is ${gib(WASM_HEAP_BYTES)} GiB: use a smaller model or the tensorflow backend (README "GPU setup")`,
+  );
 }
 
 /**

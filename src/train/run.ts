@@ -27,7 +27,7 @@ import { SwinConstants } from '../model/swin.ts';
 import { Rng } from '../random.ts';
 import { AdamW } from './adamw.ts';
 import { evaluate, type Evaluation } from './evaluate.ts';
-import { microBatchFor, perThreadConfig, threadsFor, useRecompute } from './memory.ts';
+import { checkFitsWasm, microBatchFor, perThreadConfig, threadsFor, useRecompute } from './memory.ts';
 import type { ProgressReporter } from './progress.ts';
 import { learningRate, type CosineSchedule } from './schedule.ts';
 import { ReplicaPool } from './replicas/pool.ts';
@@ -153,6 +153,7 @@ export function resumePath(resume: string): string {
 export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> {
   const { config, progress } = opts;
   const variant = variantFromConfig(config);
+  checkFitsWasm(variant, opts.backend, 'train');
   const classes = config.data.classes;
   await ensureDataset(config, progress);
   const { train, val, test } = loadSplits(config);
