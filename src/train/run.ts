@@ -388,7 +388,9 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     } else if (val && best) {
       // Training is over: the store can take best.json's weights for the one test evaluation.
       store.assign((await readCheckpoint(join(runDir, 'best.json'))).values);
-      finalTest = await testWithBest({ runDir, best, val, test, classes, prior, evaluateSplit, record, progress, save: (extra) => saveCheckpoint(runDir, 'best', { ...meta(best!.step, best!.metrics), ...extra }) });
+      const chosen = best;
+      const save = (extra: Pick<SaveOptions, 'posthoc'>) => saveCheckpoint(runDir, 'best', { ...meta(chosen.step, chosen.metrics), ...extra });
+      finalTest = await testWithBest({ runDir, best: chosen, val, test, classes, prior, evaluateSplit, record, progress, save });
     } else {
       progress.line(`best.json (step ${best?.step}) was picked on the test split, as the paper does: optimistic; set data.val_fraction for a validation split`);
     }
