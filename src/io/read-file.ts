@@ -17,14 +17,18 @@ export interface ReadLimits {
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
 
+function article(noun: string): string {
+  return /^[aeiou]/i.test(noun) ? 'an' : 'a';
+}
+
 /** The problem with a file of these stats for these limits, or null. */
 function problem(stats: { isFile(): boolean; isDirectory(): boolean; size: number }, limits: ReadLimits): string | null {
   if (stats.isDirectory()) return 'is a folder, not a file';
-  if (!stats.isFile()) return `is not a regular file (a device or a FIFO): a ${limits.what} must be a file`;
+  if (!stats.isFile()) return `is not a regular file (a device or a FIFO): ${article(limits.what)} ${limits.what} must be a file`;
   const expected = limits.expectedBytes;
   if (expected !== undefined && stats.size < expected) return `is truncated (${stats.size} of ${expected} bytes)`;
   if (expected !== undefined && stats.size > expected) return `has ${stats.size} bytes, ${expected} expected`;
-  if (stats.size > limits.maxBytes) return `is ${stats.size} bytes, more than the ${limits.maxBytes} a ${limits.what} may have`;
+  if (stats.size > limits.maxBytes) return `is ${stats.size} bytes, more than the ${limits.maxBytes} ${article(limits.what)} ${limits.what} may have`;
   return null;
 }
 

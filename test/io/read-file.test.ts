@@ -37,7 +37,7 @@ describe('reading a file a user names', () => {
     await expect(readRegularFile(dir, { maxBytes: 100, what: 'weights file' }, fail)).rejects.toThrow(/^is a folder, not a file$/);
     const big = join(dir, 'big');
     writeFileSync(big, new Uint8Array(101));
-    await expect(readRegularFile(big, { maxBytes: 100, what: 'image' }, fail)).rejects.toThrow(/^is 101 bytes, more than the 100 a image may have$/);
+    await expect(readRegularFile(big, { maxBytes: 100, what: 'image' }, fail)).rejects.toThrow(/^is 101 bytes, more than the 100 an image may have$/);
     await expect(readRegularFile(big, { maxBytes: 200, expectedBytes: 100, what: 'x' }, fail)).rejects.toThrow(/^has 101 bytes, 100 expected$/);
     expect((await readRegularFile(big, { maxBytes: 101, what: 'x' }, fail)).length).toBe(101);
   });
