@@ -13,10 +13,10 @@ import { defaultConfig } from '../../src/config/load.ts';
 import { normalize } from '../../src/data/augment/normalize.ts';
 import { decodeImage } from '../../src/data/decode.ts';
 import { synthesizeDataset } from '../../src/data/synth.ts';
-import { saveCheckpoint } from '../../src/io/checkpoint.ts';
 import { ferForward } from '../../src/model/fer.ts';
 import { initialValues, ParamStore } from '../../src/model/params.ts';
 import { exportModel } from '../../src/io/export.ts';
+import { saveTestCheckpoint } from '../helpers/checkpoint.ts';
 import { SwinConstants } from '../../src/model/swin.ts';
 import { VARIANTS } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
@@ -49,14 +49,7 @@ beforeAll(async () => {
   cfg.model.variant = 'swin_tiny_test';
   cfg.data.root = data;
   cfg.data.label_file = join(data, 'list_patition_label.txt');
-  ckpt = await saveCheckpoint(runDir, 'best', {
-    store,
-    classes: cfg.data.classes,
-    preprocessing: { imageSize: 56, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], interpolation: 'bilinear' },
-    step: 0,
-    metrics: {},
-    config: cfg,
-  });
+  ckpt = await saveTestCheckpoint(runDir, store, { config: cfg });
   store.dispose();
 }, 120_000);
 
@@ -238,13 +231,7 @@ describe('non-finite weights', () => {
     const values = initialValues(variant, new Rng(3));
     values.get('head.weight')![5] = Number.NaN;
     const store = ParamStore.fromValues(variant, values);
-    const nan = await saveCheckpoint(join(root, 'nan'), 'best', {
-      store,
-      classes: defaultConfig().data.classes,
-      preprocessing: { imageSize: 56, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], interpolation: 'bilinear' },
-      step: 0,
-      metrics: {},
-    });
+    const nan = await saveTestCheckpoint(join(root, 'nan'), store);
     store.dispose();
     expectOneLineUsageError(mek('predict', '--ckpt', nan, image()), /nan\/best\.json: head\.weight holds NaN \(element 5\): weights must be finite/);
     values.get('head.weight')![5] = 0;

@@ -10,7 +10,8 @@ import { selectBackend } from '../../src/backend.ts';
 import { decodeImage } from '../../src/data/decode.ts';
 import { loadSplit } from '../../src/data/labels.ts';
 import { defaultConfig, loadConfig } from '../../src/config/load.ts';
-import { readCheckpoint, saveCheckpoint } from '../../src/io/checkpoint.ts';
+import { readCheckpoint } from '../../src/io/checkpoint.ts';
+import { saveTestCheckpoint } from '../helpers/checkpoint.ts';
 import { readWeightsFile } from '../../src/io/import/weights-file.ts';
 import { readRegularFile } from '../../src/io/read-file.ts';
 import { ParamStore } from '../../src/model/params.ts';
@@ -50,13 +51,7 @@ describe('reading a file a user names', () => {
     expect(() => loadSplit({ ...defaultConfig().data, label_file: zero }, 'train')).toThrow(/data\.label_file .*zero: cannot read \(is not a regular file/);
 
     const store = ParamStore.init(VARIANTS.swin_tiny_test, new Rng(1));
-    const json = await saveCheckpoint(dir, 'best', {
-      store,
-      classes: defaultConfig().data.classes,
-      preprocessing: { imageSize: 56, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], interpolation: 'bilinear' },
-      step: 0,
-      metrics: {},
-    });
+    const json = await saveTestCheckpoint(dir, store);
     store.dispose();
     const meta = JSON.parse(readFileSync(json, 'utf8'));
     const weights = join(dir, meta.weightsManifest[0].paths[0]);
