@@ -207,7 +207,7 @@ describe('mek predict on awkward file names', () => {
 });
 
 describe('unreadable data with data.on_bad_image: skip', () => {
-  it('training and evaluation stop with one line and exit 2 when no image can be read, never looping', () => {
+  it('training and evaluation stop with one line and exit 2 when no image can be read, never looping', async () => {
     const sets = [
       '--set', 'model.variant=swin_demo',
       '--set', `data.root=${join(root, 'no-images-here')}`,
@@ -220,6 +220,14 @@ describe('unreadable data with data.on_bad_image: skip', () => {
     ];
     expectOneLineUsageError(mek('train', ...sets), /no image of an epoch could be read \(\d+ unreadable, data\.on_bad_image: skip\).*; nothing to train on$/);
     expectOneLineUsageError(mek('eval', '--ckpt', ckpt, ...sets.slice(0, 10)), /no image of an epoch could be read .*; nothing to evaluate$/);
+    // one unreadable test image of many: evaluated without it, and counted
+    const { cpSync } = await import('node:fs');
+    const one = join(root, 'one-bad');
+    cpSync(data, one, { recursive: true });
+    writeFileSync(join(one, 'Image', 'aligned', 'test_0003_aligned.jpg'), 'not a jpeg');
+    const partial = mek('eval', '--ckpt', ckpt, '--set', `data.root=${one}`, '--set', `data.label_file=${join(one, 'list_patition_label.txt')}`, '--set', 'data.on_bad_image=skip');
+    expect(partial.code, partial.stderr).toBe(0);
+    expect(partial.stderr).toMatch(/^skipped 1 unreadable images \(data\.on_bad_image: skip\), e\.g\. .*test_0003_aligned\.jpg$/m);
     const bounded = mek('train', ...sets.slice(0, 8), '--set', 'data.max_skip_fraction=0.1', ...sets.slice(10));
     expectOneLineUsageError(bounded, /images \(\d+\.\d%\) are unreadable, more than data\.max_skip_fraction 0\.1 allows/);
   });
