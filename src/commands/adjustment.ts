@@ -3,8 +3,7 @@
 // training uses that tau (so eval shows what training reported); otherwise none.
 import type { Config } from '../config/schema.ts';
 import { configPrior } from '../data/splits.ts';
-import type { LoadedModel } from '../io/import/load-model.ts';
-import { logPrior, type ClassPrior } from '../mek/prior.ts';
+import type { ModelInfo } from '../infer/engine.ts';
 import { UsageError } from './errors.ts';
 
 export interface Adjustment {
@@ -13,14 +12,14 @@ export interface Adjustment {
   source: 'flag' | 'checkpoint' | 'none';
   /** log(prior) per class; null when no prior is known (then tau is 0). */
   logPrior: number[] | null;
-  prior: ClassPrior | null;
+  prior: { probabilities: number[] } | null;
 }
 
 /**
  * The prior: the checkpoint's own, else the training split of `config` (--config, or the config
  * saved in the checkpoint). `needed` says whether a missing prior is an error.
  */
-export function resolvePrior(path: string, model: LoadedModel, config: Config | undefined, needed: boolean): ClassPrior | null {
+export function resolvePrior(path: string, model: ModelInfo, config: Config | undefined, needed: boolean): { probabilities: number[] } | null {
   if (model.prior) return model.prior;
   const source = config ?? model.savedConfig;
   if (source) {
@@ -37,12 +36,12 @@ export function resolvePrior(path: string, model: LoadedModel, config: Config | 
   );
 }
 
-export function resolveAdjustment(path: string, model: LoadedModel, flag: number | undefined, config: Config | undefined, alwaysNeedPrior = false): Adjustment {
+export function resolveAdjustment(path: string, model: ModelInfo, flag: number | undefined, config: Config | undefined, alwaysNeedPrior = false): Adjustment {
   if (flag !== undefined && !(Number.isFinite(flag) && flag >= 0)) throw new UsageError(`--adjust must be a number >= 0 (tau; 0: the raw logits), got ${flag}`);
   const tau = flag ?? model.posthoc?.tau ?? 0;
   const source = flag !== undefined ? 'flag' : model.posthoc ? 'checkpoint' : 'none';
   const prior = resolvePrior(path, model, config, tau > 0 || alwaysNeedPrior);
-  return { tau, source, prior, logPrior: prior ? logPrior(prior) : null };
+  return { tau, source, prior, logPrior: prior ? prior.probabilities.map(Math.log) : null };
 }
 
 /** "post-hoc adjustment: tau 0.25 (chosen on the validation split after training; --adjust 0 for the raw logits)". */

@@ -2,7 +2,7 @@
 //  [--json] [--tta flip] [--adjust TAU] [--sweep-adjust]`
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { selectBackend, type BackendInfo } from '../backend.ts';
+import { selectBackend } from '../backend.ts';
 import { loadConfig, loadSavedConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Sample } from '../data/labels.ts';
@@ -14,11 +14,10 @@ import { computeMetrics } from '../eval/metrics.ts';
 import { adjustSweepPng, confusionPng, perClassBarsPng } from '../eval/plots.ts';
 import { percent, reportJson, reportText } from '../eval/report.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { loadModel, printNotes, type LoadedModel } from '../io/import/load-model.ts';
-import { SwinConstants } from '../model/swin.ts';
+import type { InferenceEngine, ModelInfo } from '../infer/engine.ts';
+import type { OnnxDevice } from '../infer/onnx.ts';
+import { ENGINE_CHOICES, openModel, type EngineChoice } from '../infer/select.ts';
 import { evaluate } from '../train/evaluate.ts';
-import { checkFitsWasm, threadsFor } from '../train/memory.ts';
-import { ReplicaPool } from '../train/replicas/pool.ts';
 import { describeAdjustment, resolveAdjustment, type Adjustment } from './adjustment.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
 import { UsageError } from './errors.ts';
@@ -35,6 +34,8 @@ interface EvalArgs extends GlobalOptions {
   tta: 'none' | 'flip';
   adjust?: number;
   sweepAdjust: boolean;
+  engine: EngineChoice;
+  device: OnnxDevice;
 }
 
 const SPLIT_NAMES: Record<SplitChoice, string> = { train: 'training', val: 'validation', test: 'test' };
@@ -47,7 +48,7 @@ function evalSets(args: EvalArgs): string[] {
 }
 
 /** "step 400, picked on the validation split" for the first line. */
-function describeCheckpoint(model: LoadedModel): string {
+function describeCheckpoint(model: ModelInfo): string {
   const picked = model.selection
     ? `, picked on the ${SPLIT_NAMES[model.selection.split]} split by ${model.selection.metric}${model.selection.split === 'test' ? ' (optimistic)' : ''}`
     : '';
@@ -69,6 +70,8 @@ export const evalCommand: MekCommand = {
       .option('tta', { choices: ['none', 'flip'] as const, default: 'none' as const, describe: 'flip: average with the mirrored image' })
       .option('adjust', { type: 'number', describe: 'post-hoc adjustment tau: predict argmax(logits - tau log prior) (default: the tau chosen on the validation split after training, if any, else 0)' })
       .option('sweep-adjust', { type: 'boolean', default: false, describe: 'also evaluate tau = 0, 0.25, ..., 2 and print overall and mean-class accuracy for each (plot: adjust.png in --out)' })
+      .option('engine', { choices: ENGINE_CHOICES, default: 'auto' as EngineChoice, describe: 'auto: ONNX Runtime when it loads (the model exported to a cached .onnx beside the checkpoint), else tfjs' })
+      .option('device', { choices: ['cpu', 'cuda'] as const, default: 'cpu' as OnnxDevice, describe: 'ONNX Runtime execution provider; cuda needs its CUDA provider installed (README "GPU setup")' })
       .example('$0 eval --ckpt best.json', 'the latest run\'s best checkpoint on its test split')
       .example('$0 eval --ckpt best.json --split val --sweep-adjust --out report', 'the accuracy / mean-class trade-off on the validation split'),
   handler: async (argv) => {
@@ -77,41 +80,37 @@ export const evalCommand: MekCommand = {
     const sets = evalSets(args);
     const explicit = args.config ? loadConfig(args.config, sets) : undefined;
     const backend = await selectBackend(args.backend);
-    const model = await loadModel(path, { purpose: 'use', config: explicit });
-    const { store, classes } = model;
-    // The data settings: --config, else the checkpoint's own config, else the defaults.
-    const config: Config = explicit ?? (model.savedConfig ? loadSavedConfig(model.savedConfig, sets) : loadConfig(undefined, sets));
+    // The threads are decided before the model opens (ONNX Runtime sizes its pool then).
+    const early = explicit ?? loadConfig(undefined, sets);
+    const { engine, info, notes } = await openModel({ path, engine: args.engine, device: args.device, config: explicit, backend, threadsFrom: early });
     try {
-      if (config.data.classes.length !== classes.length) {
-        throw new UsageError(`${path}: the checkpoint has ${classes.length} classes, the data config ${config.data.classes.length}`);
+      // The data settings: --config, else the checkpoint's own config, else the defaults.
+      const config: Config = explicit ?? (info.savedConfig ? loadSavedConfig(info.savedConfig, sets) : early);
+      if (config.data.classes.length !== info.classes.length) {
+        throw new UsageError(`${path}: the checkpoint has ${info.classes.length} classes, the data config ${config.data.classes.length}`);
       }
-      checkFitsWasm(model.architecture, backend, 'infer');
-      const adjustment = resolveAdjustment(path, model, args.adjust, explicit, args.sweepAdjust);
-      process.stderr.write(`${backend.description}; checkpoint ${path}${inferred ? ' (latest run)' : ''}, ${describeCheckpoint(model)}\n`);
-      printNotes(model);
+      const adjustment = resolveAdjustment(path, info, args.adjust, explicit, args.sweepAdjust);
+      process.stderr.write(`${engine.description}; checkpoint ${path}${inferred ? ' (latest run)' : ''}, ${describeCheckpoint(info)}\n`);
+      for (const note of notes) process.stderr.write(`note: ${note}\n`);
       const split = loadSplitAsTrained(config, args.split, { checkImages: config.data.on_bad_image === 'error' });
-      await evaluateSplit(args, backend, path, model, config, split.samples, adjustment);
+      await evaluateSplit(args, engine, path, info, config, split.samples, adjustment);
     } finally {
-      store.dispose();
+      await engine.close();
     }
   },
 };
 
 async function evaluateSplit(
   args: EvalArgs,
-  backend: BackendInfo,
+  engine: InferenceEngine,
   path: string,
-  model: LoadedModel,
+  info: ModelInfo,
   config: Config,
   samples: Sample[],
   adjustment: Adjustment,
 ): Promise<void> {
-  const { store, classes, preprocessing } = model;
-  const consts = new SwinConstants(model.architecture);
+  const { classes, preprocessing } = info;
   const pool = new PreparePool(config.data.workers);
-  // Inference shares each batch across threads as training does (wasm computes on one).
-  const threads = threadsFor(config, backend, config.eval.batch_size);
-  const replicas = threads > 1 ? await ReplicaPool.start(threads - 1, { backend: backend.name, store, training: false, microBatch: 0, recompute: false }) : undefined;
   try {
     const loader = new BatchLoader(
       {
@@ -135,17 +134,18 @@ async function evaluateSplit(
       undefined,
       true,
     );
-    const run = await evaluate(store.params, consts, loader, { numClasses: classes.length, flipTta: args.tta === 'flip', replicas });
+    const run = await evaluate(engine, loader, { numClasses: classes.length, flipTta: args.tta === 'flip' });
     const skipped = loader.skippedImages;
     if (skipped.length > 0) process.stderr.write(`skipped ${skipped.length} unreadable images (data.on_bad_image: skip), e.g. ${skipped.slice(0, 3).join(', ')}\n`);
     const metrics = adjustment.tau > 0 ? computeMetrics(run.labels, adjustedPredictions(run.logits, adjustment.logPrior!, adjustment.tau), classes.length) : run.metrics;
     const sweep = args.sweepAdjust ? sweepAdjustment(run.logits, run.labels, adjustment.logPrior!) : null;
     const json = {
       checkpoint: path,
-      step: model.step,
-      selection: model.selection ?? null,
+      step: info.step,
+      selection: info.selection ?? null,
       split: args.split,
       tta: args.tta,
+      engine: engine.name,
       adjust: { tau: adjustment.tau, source: adjustment.source, prior: adjustment.prior?.probabilities ?? null },
       ...reportJson(metrics, classes),
       ...(sweep ? { sweep: sweep.map((p) => ({ tau: p.tau, ...reportJson(p.metrics, classes) })), sweepBestTau: bestTau(sweep).tau } : {}),
@@ -165,8 +165,6 @@ async function evaluateSplit(
     }
   } finally {
     await pool.close();
-    await replicas?.close();
-    consts.dispose();
   }
 }
 

@@ -2,18 +2,15 @@
 // and, on request, the class attention maps of each image (DESIGN.md contract).
 import { mkdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../backend.ts';
+import { loadConfig } from '../config/load.ts';
 import { createNormalizer } from '../data/augment/normalize.ts';
 import { decodeImage } from '../data/decode.ts';
 import { camGridPng } from '../eval/plots.ts';
-import { loadConfig } from '../config/load.ts';
-import { loadModel, printNotes } from '../io/import/load-model.ts';
-import { ferInference } from '../model/fer.ts';
-import { SwinConstants } from '../model/swin.ts';
-import { camGridSize } from '../model/variants.ts';
-import { describeAdjustment, resolveAdjustment } from './adjustment.ts';
-import { checkFitsWasm } from '../train/memory.ts';
+import type { InferenceEngine, ModelInfo } from '../infer/engine.ts';
+import type { OnnxDevice } from '../infer/onnx.ts';
+import { ENGINE_CHOICES, openModel, type EngineChoice } from '../infer/select.ts';
+import { describeAdjustment, resolveAdjustment, type Adjustment } from './adjustment.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
 
@@ -26,6 +23,8 @@ interface PredictArgs extends GlobalOptions {
   cams: boolean;
   camOut?: string;
   adjust?: number;
+  engine: EngineChoice;
+  device: OnnxDevice;
 }
 
 export interface Prediction {
@@ -60,6 +59,8 @@ export const predictCommand: MekCommand = {
       .option('cams', { type: 'boolean', default: false, describe: 'include the class attention maps (class x row x col)' })
       .option('cam-out', { type: 'string', describe: 'write a heat-map overlay per image to this folder' })
       .option('adjust', { type: 'number', describe: 'post-hoc adjustment tau: probabilities softmax(logits - tau log prior) (default: the tau chosen on the validation split after training, if any, else 0)' })
+      .option('engine', { choices: ENGINE_CHOICES, default: 'auto' as EngineChoice, describe: 'auto: ONNX Runtime when it loads (the model exported to a cached .onnx beside the checkpoint), else tfjs' })
+      .option('device', { choices: ['cpu', 'cuda'] as const, default: 'cpu' as OnnxDevice, describe: 'ONNX Runtime execution provider; cuda needs its CUDA provider installed (README "GPU setup")' })
       .example('$0 predict --ckpt best.json face1.jpg face2.jpg', '')
       .example('$0 predict --ckpt checkpoint_step_50000.pt --cam-out cams face.jpg', 'a checkpoint of the PyTorch release'),
   handler: async (argv) => {
@@ -67,61 +68,62 @@ export const predictCommand: MekCommand = {
     const { path, inferred } = resolveCheckpointPath(args.ckpt);
     const config = args.config ? loadConfig(args.config, args.set) : undefined;
     const backend = await selectBackend(args.backend);
-    const meta = await loadModel(path, { purpose: 'use', config });
-    const { store } = meta;
-    let adjustment;
+    // One image at a time: a single thread each (a second would only wait).
+    const threadsFrom = loadConfig(undefined, ['train.threads=1']);
+    const { engine, info, notes } = await openModel({ path, engine: args.engine, device: args.device, config, backend, threadsFrom });
     try {
-      checkFitsWasm(meta.architecture, backend, 'infer', 1);
-      adjustment = resolveAdjustment(path, meta, args.adjust, config);
-    } catch (err) {
-      store.dispose();
-      throw err;
-    }
-    const offset = adjustment.tau > 0 ? adjustment.logPrior!.map((lp) => -adjustment.tau * lp) : null;
-    process.stderr.write(`${backend.description}; checkpoint ${path}${inferred ? ' (latest run)' : ''}\n`);
-    if (adjustment.source !== 'none') process.stderr.write(`${describeAdjustment(adjustment)}\n`);
-    printNotes(meta);
-    const consts = new SwinConstants(meta.architecture);
-    const { imageSize, mean, std, interpolation } = meta.preprocessing;
-    const normalize = createNormalizer(mean, std);
-    const grid = camGridSize(meta.architecture);
-    const k = meta.classes.length;
-    if (args.camOut) mkdirSync(args.camOut, { recursive: true });
-    const results: Prediction[] = [];
-    const usedNames = new Set<string>();
-    try {
-      for (const image of args.images) {
-        const rgb = await decodeImage(image, imageSize, interpolation);
-        const input = tf.tensor4d(normalize(rgb), [1, imageSize, imageSize, 3]);
-        const out = ferInference(store.params, input, consts, 1);
-        // Post-hoc adjustment moves the probabilities and the label; the logits stay the model's.
-        const probsT = tf.tidy(() => tf.softmax(offset ? tf.add(out.logits, tf.tensor1d(offset)) : out.logits));
-        const [logits, probs, cams] = [await out.logits.data(), await probsT.data(), (await out.cams.data()) as Float32Array];
-        tf.dispose([input, out.logits, out.cams, probsT]);
-        let best = 0;
-        for (let c = 1; c < k; c++) if (probs[c]! > probs[best]!) best = c;
-        const result: Prediction = { image, logits: Array.from(logits), probs: Array.from(probs), label: meta.classes[best]!, ...(offset ? { adjust: adjustment.tau } : {}) };
-        if (args.cams) {
-          result.cams = Array.from({ length: k }, (_, c) =>
-            Array.from({ length: grid }, (_, r) => Array.from(cams.subarray(c * grid * grid + r * grid, c * grid * grid + (r + 1) * grid))),
-          );
-        }
-        if (args.camOut) {
-          const file = join(args.camOut, camFileName(image, usedNames));
-          await camGridPng(file, await decodeImage(image, 224, 'bicubic'), cams, meta.classes, probs);
-        }
-        results.push(result);
-        if (!args.json) {
-          const ranked = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]!);
-          const others = ranked.slice(1, 3).map((c) => `${meta.classes[c]} ${(100 * probs[c]!).toFixed(1)}%`).join(', ');
-          process.stdout.write(`${image}: ${result.label} ${(100 * probs[best]!).toFixed(1)}% (${others})\n`);
-        }
-      }
+      const adjustment = resolveAdjustment(path, info, args.adjust, config);
+      process.stderr.write(`${engine.description}; checkpoint ${path}${inferred ? ' (latest run)' : ''}\n`);
+      if (adjustment.source !== 'none') process.stderr.write(`${describeAdjustment(adjustment)}\n`);
+      for (const note of notes) process.stderr.write(`note: ${note}\n`);
+      const results = await predictImages(args, engine, info, adjustment);
+      if (args.json) process.stdout.write(JSON.stringify(results) + '\n');
+      if (args.camOut && !args.json) process.stdout.write(`heat-maps written to ${args.camOut}\n`);
     } finally {
-      consts.dispose();
-      store.dispose();
+      await engine.close();
     }
-    if (args.json) process.stdout.write(JSON.stringify(results) + '\n');
-    if (args.camOut && !args.json) process.stdout.write(`heat-maps written to ${args.camOut}\n`);
   },
 };
+
+/** Softmax of a row of logits. */
+function softmax(z: Float32Array): Float32Array {
+  const max = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - max));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+}
+
+async function predictImages(args: PredictArgs, engine: InferenceEngine, info: ModelInfo, adjustment: Adjustment): Promise<Prediction[]> {
+  const { imageSize, mean, std, interpolation } = info.preprocessing;
+  const normalize = createNormalizer(mean, std);
+  const { grid } = info;
+  const k = info.classes.length;
+  const offset = adjustment.tau > 0 ? adjustment.logPrior!.map((lp) => -adjustment.tau * lp) : null;
+  if (args.camOut) mkdirSync(args.camOut, { recursive: true });
+  const results: Prediction[] = [];
+  const usedNames = new Set<string>();
+  for (const image of args.images) {
+    const rgb = await decodeImage(image, imageSize, interpolation);
+    const out = await engine.run(normalize(rgb), 1, true);
+    const logits = out.logits;
+    const cams = out.cams!;
+    // Post-hoc adjustment moves the probabilities and the label; the logits stay the model's.
+    const probs = softmax(offset ? logits.map((v, c) => v + offset[c]!) : logits);
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probs[c]! > probs[best]!) best = c;
+    const result: Prediction = { image, logits: Array.from(logits), probs: Array.from(probs), label: info.classes[best]!, ...(offset ? { adjust: adjustment.tau } : {}) };
+    if (args.cams) {
+      result.cams = Array.from({ length: k }, (_, c) =>
+        Array.from({ length: grid }, (_, r) => Array.from(cams.subarray(c * grid * grid + r * grid, c * grid * grid + (r + 1) * grid))),
+      );
+    }
+    if (args.camOut) await camGridPng(join(args.camOut, camFileName(image, usedNames)), await decodeImage(image, 224, 'bicubic'), cams, info.classes, probs);
+    results.push(result);
+    if (!args.json) {
+      const ranked = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]!);
+      const others = ranked.slice(1, 3).map((c) => `${info.classes[c]} ${(100 * probs[c]!).toFixed(1)}%`).join(', ');
+      process.stdout.write(`${image}: ${result.label} ${(100 * probs[best]!).toFixed(1)}% (${others})\n`);
+    }
+  }
+  return results;
+}

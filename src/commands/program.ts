@@ -1,7 +1,7 @@
 // Builds the yargs program from a list of command modules and runs it, turning every outcome
 // into an exit code. Kept apart from cli.ts (which runs on import) so tests can drive it in
 // process with commands of their own.
-import { readFileSync } from 'node:fs';
+import { mekVersion } from '../version.ts';
 import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
 import { BACKEND_NAMES, type BackendChoice } from '../backend.ts';
@@ -18,11 +18,6 @@ export interface GlobalOptions {
 export type MekCommand = CommandModule<GlobalOptions, any>;
 
 const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-  return String(pkg.version);
-}
 
 export interface CliOutput {
   /** Receives error reports; stdout stays free for command output such as `--json`. */
@@ -63,7 +58,7 @@ export async function runCli(
       default: false,
       describe: 'print stack traces with errors',
     })
-    .version(packageVersion())
+    .version(mekVersion())
     .help()
     .alias('help', 'h')
     .strict()

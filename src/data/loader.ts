@@ -137,6 +137,13 @@ export class BatchLoader {
     while (this.queue.length < this.opts.prefetch) this.enqueue();
     const batch = await this.queue.shift()!;
     this.enqueue();
+    if (!batch) return null;
+    // A whole epoch of empty batches means nothing is readable: asking for more would loop forever.
+    this.emptyRun = batch.size === 0 ? this.emptyRun + 1 : 0;
+    if (this.emptyRun >= Math.max(1, this.batchesPerEpoch)) {
+      const what = this.opts.mode === 'train' ? 'nothing to train on' : 'nothing to evaluate';
+      throw new DataError(`no image of an epoch could be read (${this.skipped.size} unreadable, data.on_bad_image: skip), e.g. ${this.examples()}; ${what}`);
+    }
     return batch;
   }
 
@@ -157,12 +164,6 @@ export class BatchLoader {
   async next(): Promise<TensorBatch | null> {
     const host = await this.nextHost();
     if (!host) return null;
-    // A whole epoch of empty batches means nothing is readable: asking for more would loop forever.
-    this.emptyRun = host.size === 0 ? this.emptyRun + 1 : 0;
-    if (this.emptyRun >= Math.max(1, this.batchesPerEpoch)) {
-      const what = this.opts.mode === 'train' ? 'nothing to train on' : 'nothing to evaluate';
-      throw new DataError(`no image of an epoch could be read (${this.skipped.size} unreadable, data.on_bad_image: skip), e.g. ${this.examples()}; ${what}`);
-    }
     const s = this.opts.imageSize;
     return {
       images: tf.tensor4d(host.images, [host.size, s, s, 3]),

@@ -26,6 +26,7 @@ import { ParamStore } from '../model/params.ts';
 import { SwinConstants } from '../model/swin.ts';
 import { Rng } from '../random.ts';
 import { AdamW } from './adamw.ts';
+import { tfjsEngineOver } from '../infer/tfjs.ts';
 import { evaluate, type Evaluation } from './evaluate.ts';
 import { checkFitsWasm, microBatchFor, perThreadConfig, threadsFor, useRecompute } from './memory.ts';
 import type { ProgressReporter } from './progress.ts';
@@ -261,11 +262,12 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
       undefined,
       true,
     );
+  // Evaluation runs the model being trained, its batches shared with the replica threads.
+  const evalEngine = tfjsEngineOver(store, consts, replicas, '');
   const evaluateSplit = async (split: SplitSamples) => {
     progress.evalStart(split.samples.length);
-    const result = await evaluate(store.params, consts, evalLoader(split), {
+    const result = await evaluate(evalEngine, evalLoader(split), {
       numClasses: classes.length,
-      replicas: replicas ?? undefined,
       onBatch: (done) => progress.evalProgress(done),
     });
     progress.evalEnd();

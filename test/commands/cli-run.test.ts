@@ -154,7 +154,7 @@ describe('PyTorch checkpoints from the command line: import, predict, eval, expo
     const cut = join(root, 'cut.pt');
     writeFileSync(cut, readFileSync(torchFixture('micro_model.pt')).subarray(0, 5000));
     expectOneLineUsageError(mek('predict', '--ckpt', cut, image()), /cut\.pt: .*truncated/);
-    expectOneLineUsageError(mek('export', '--ckpt', torchFixture('micro_model.pt'), '--out', join(root, 'x.onnx')), /--out .*x\.onnx: the file name must end in \.pt, \.pth, \.safetensors/);
+    expectOneLineUsageError(mek('export', '--ckpt', torchFixture('micro_model.pt'), '--out', join(root, 'x.tflite')), /--out .*x\.tflite: the file name must end in \.pt, \.pth, \.safetensors, \.onnx/);
   });
 });
 
