@@ -2,7 +2,7 @@
 // missing data and bad checkpoints give one line and exit 2; eval and predict on a saved
 // checkpoint agree with the model in memory.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -158,6 +158,51 @@ describe('PyTorch checkpoints from the command line: import, predict, eval, expo
   });
 });
 
+describe('inference engines: ONNX Runtime and tfjs', () => {
+  it('predict and eval give the same answers on both; the ONNX export is cached beside the checkpoint', () => {
+    const dir = join(root, 'engines');
+    // the checkpoint alone: earlier tests may have cached an export beside the original
+    cpSync(runDir, dir, { recursive: true, filter: (f) => !f.endsWith('.onnx') });
+    const best = join(dir, 'best.json');
+    writeFileSync(join(dir, 'best.0123456789abcdef.onnx'), 'an export of an older version of this checkpoint');
+    const viaOnnx = mek('predict', '--engine', 'onnx', '--json', '--ckpt', best, image());
+    expect(viaOnnx.code, viaOnnx.stderr).toBe(0);
+    expect(viaOnnx.stderr).toMatch(/^engine: onnxruntime-node [\d.]+ \(cpu, 1 thread\)/);
+    expect(viaOnnx.stderr).toMatch(/note: exported the model to ONNX, cached as .*best\.[0-9a-f]{16}\.onnx/);
+    const caches = readdirSync(dir).filter((f) => f.endsWith('.onnx'));
+    expect(caches).toHaveLength(1);
+    expect(caches[0]).not.toBe('best.0123456789abcdef.onnx');
+    const viaTfjs = mek('predict', '--engine', 'tfjs', '--json', '--ckpt', best, image());
+    expect(viaTfjs.stderr).toMatch(/^engine: tfjs/);
+    const [a] = JSON.parse(viaOnnx.stdout);
+    const [b] = JSON.parse(viaTfjs.stdout);
+    expect(a.label).toBe(b.label);
+    a.logits.forEach((v: number, i: number) => expect(Math.abs(v - b.logits[i])).toBeLessThan(1e-4));
+    // the second time the cache is used, not written
+    const again = mek('predict', '--json', '--ckpt', best, image());
+    expect(again.stderr).not.toMatch(/exported/);
+    expect(JSON.parse(again.stdout)[0].logits).toEqual(a.logits);
+    const evals = ['onnx', 'tfjs'].map((engine) => JSON.parse(mek('eval', '--engine', engine, '--json', '--ckpt', best).stdout));
+    expect(evals[0].engine).toBe('onnx');
+    expect(evals[0].confusion).toEqual(evals[1].confusion);
+    expect(existsSync(join(dir, caches[0]!))).toBe(true);
+  });
+
+  it('an exported .onnx runs as --ckpt; a corrupt or foreign one, tfjs on an .onnx, or a missing CUDA provider is one line', () => {
+    const out = join(root, 'model.onnx');
+    expect(mek('export', '--ckpt', ckpt, '--out', out).code).toBe(0);
+    const direct = mek('predict', '--json', '--ckpt', out, image());
+    expect(direct.code, direct.stderr).toBe(0);
+    expect(JSON.parse(direct.stdout)[0].label).toBe(JSON.parse(mek('predict', '--json', '--engine', 'tfjs', '--ckpt', ckpt, image()).stdout)[0].label);
+    const corrupt = join(root, 'corrupt.onnx');
+    writeFileSync(corrupt, 'not protobuf at all');
+    expectOneLineUsageError(mek('predict', '--ckpt', corrupt, image()), /corrupt\.onnx: not a (readable ONNX file|model exported by mek)/);
+    expectOneLineUsageError(mek('predict', '--engine', 'tfjs', '--ckpt', out, image()), /model\.onnx: an \.onnx file runs on ONNX Runtime: use --engine onnx/);
+    expectOneLineUsageError(mek('predict', '--device', 'cuda', '--ckpt', out, image()), /the CUDA execution provider of ONNX Runtime is not installed or cannot start .*README "GPU setup"/);
+    expectOneLineUsageError(mek('eval', '--device', 'cuda', '--engine', 'tfjs', '--ckpt', ckpt), /--device cuda runs on ONNX Runtime/);
+  });
+});
+
 describe('mek train --resume', () => {
   it('continues a run from its folder with the saved configuration', () => {
     const sets = [
@@ -187,10 +232,9 @@ describe('mek train --resume', () => {
 
 describe('mek predict on awkward file names', () => {
   it('a file named -h.jpg after --, and two images of one name from two folders, each get their own heat-map', async () => {
-    const { cpSync, mkdirSync: mkdir, readdirSync } = await import('node:fs');
     const dirs = [join(root, 'names', 'a'), join(root, 'names', 'b')];
     for (const d of dirs) {
-      mkdir(d, { recursive: true });
+      mkdirSync(d, { recursive: true });
       cpSync(image(), join(d, 'face.jpg'));
     }
     cpSync(image(), join(root, 'names', '-h.jpg'));
@@ -221,7 +265,6 @@ describe('unreadable data with data.on_bad_image: skip', () => {
     expectOneLineUsageError(mek('train', ...sets), /no image of an epoch could be read \(\d+ unreadable, data\.on_bad_image: skip\).*; nothing to train on$/);
     expectOneLineUsageError(mek('eval', '--ckpt', ckpt, ...sets.slice(0, 10)), /no image of an epoch could be read .*; nothing to evaluate$/);
     // one unreadable test image of many: evaluated without it, and counted
-    const { cpSync } = await import('node:fs');
     const one = join(root, 'one-bad');
     cpSync(data, one, { recursive: true });
     writeFileSync(join(one, 'Image', 'aligned', 'test_0003_aligned.jpg'), 'not a jpeg');
@@ -255,7 +298,6 @@ describe('non-finite weights', () => {
 describe('a corrupt test image', () => {
   it('stops the run at the evaluation with one line, after saving last.json, so --resume loses nothing', async () => {
     const copy = join(root, 'faces-bad-test');
-    const { cpSync } = await import('node:fs');
     cpSync(data, copy, { recursive: true });
     writeFileSync(join(copy, 'Image', 'aligned', 'test_0002_aligned.jpg'), 'not a jpeg');
     const out = join(root, 'bad-test');
