@@ -117,7 +117,7 @@ describe.concurrent('node bin/mek.js', () => {
   it('doctor reports versions, backends, GPU and the auto pick', async () => {
     const r = await mek('doctor');
     expect(r.code).toBe(0);
-    for (const label of ['node', 'tfjs-core', 'tfjs-core copies', 'tensorflow', 'wasm', 'cpu', 'gpu', '--backend auto']) {
+    for (const label of ['node', 'tfjs-core', 'tfjs-core copies', 'tensorflow', 'wasm', 'cpu', 'gpu', '--backend auto', 'onnxruntime']) {
       expect(r.stdout).toMatch(new RegExp(`^\\s*${label}\\s{2,}\\S`, 'm'));
     }
     expect(r.stdout).toMatch(/^\s+cpu\s+ok/m);
@@ -142,6 +142,8 @@ describe.concurrent('node bin/mek.js', () => {
     expect(report.wasm?.threads).toBeGreaterThanOrEqual(1);
     expect(typeof report.gpu.visible).toBe('boolean');
     expect(report.auto).toBe(hasNodeGpu ? 'tensorflow' : 'wasm');
+    expect(report.onnxruntime).toMatchObject({ ok: true, version: '1.30.0' });
+    expect(report.onnxruntime.ok && report.onnxruntime.providers).toContain('cpu');
   });
 
   it('an unknown command exits 2 with one line and no stack', async () => {

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { BACKEND_NAMES, probeBackends, selectBackend, type BackendName } from '../backend.ts';
 import type { MekCommand } from './program.ts';
+import { ortVersion } from '../infer/onnx.ts';
 
 /** npm package that provides each backend. */
 const BACKEND_PACKAGES: Record<BackendName, string> = {
@@ -40,6 +41,8 @@ export interface DoctorReport {
   /** Present when the wasm backend loads. */
   wasm: { simd: boolean; multithread: boolean; threads: number } | null;
   gpu: { visible: boolean; devices: string[]; reason?: string };
+  /** ONNX Runtime (the inference engine of eval and predict): version and usable execution providers, or why it cannot load. */
+  onnxruntime: { ok: true; version: string; providers: string[] } | { ok: false; reason: string };
   /** What `--backend auto` picks here; null when nothing loads. */
   auto: BackendName | null;
 }
@@ -124,7 +127,7 @@ async function probeWasm(): Promise<DoctorReport['wasm']> {
 export async function collectDoctorReport(): Promise<DoctorReport> {
   const corePath = realpathSync(dirname(require.resolve(`${CORE_PACKAGE}/package.json`)));
   const copies = findCoreCopies(corePath);
-  const [loads, gpu] = await Promise.all([probeBackends(), probeGpu()]);
+  const [loads, gpu, ort] = await Promise.all([probeBackends(), probeGpu(), ortVersion()]);
   const backends = {} as Record<BackendName, BackendStatus>;
   for (const name of BACKEND_NAMES) {
     backends[name] = { ...loads[name], version: packageVersion(BACKEND_PACKAGES[name]) };
@@ -140,6 +143,7 @@ export async function collectDoctorReport(): Promise<DoctorReport> {
     backends,
     wasm: backends.wasm.ok ? await probeWasm() : null,
     gpu,
+    onnxruntime: ort instanceof Error ? { ok: false, reason: ort.message.split('\n')[0]! } : { ok: true, ...ort },
     auto,
   };
 }
@@ -171,13 +175,19 @@ export function formatDoctorReport(r: DoctorReport): string {
   lines.push(
     row('gpu', r.gpu.visible ? r.gpu.devices.join('; ') : `none visible (${r.gpu.reason ?? 'no devices'})`),
     row('--backend auto', r.auto ? `picks ${r.auto}` : 'PROBLEM: no backend loads'),
+    row(
+      'onnxruntime',
+      r.onnxruntime.ok
+        ? `ok ${r.onnxruntime.version}, providers ${r.onnxruntime.providers.join(', ')} (eval and predict use it: --engine auto)${r.onnxruntime.providers.includes('cuda') ? '' : '; cuda: not installed'}`
+        : `unavailable: ${r.onnxruntime.reason} (eval and predict use tfjs)`,
+    ),
   );
   return lines.join('\n') + '\n';
 }
 
 export const doctorCommand: MekCommand = {
   command: 'doctor',
-  describe: 'Report Node and tfjs versions, which backends load, and whether a GPU is visible',
+  describe: 'Report Node, tfjs and ONNX Runtime versions, which backends and providers load, and whether a GPU is visible',
   builder: (y) =>
     y.option('json', { type: 'boolean', default: false, describe: 'print one JSON object' }),
   handler: async (argv) => {
