@@ -33,15 +33,20 @@ const mekModels = models.map((m) => {
 const torch = run(args.python, ['scripts/bench/torch_bench.py', '--json', '--models', models.join(','), '--steps', args.steps, '--threads', args.threads]);
 
 const rows: string[] = [
-  `| model | measure | mek (${mekModels[0]?.backend}, ${mekModels[0]?.threads} threads) | PyTorch ${torch.torch} (${torch.threads} threads) | mek / PyTorch |`,
-  '|---|---|---|---|---|',
+  `| model | measure | mek tfjs (${mekModels[0]?.backend}, ${mekModels[0]?.threads} threads) | mek ONNX Runtime (${mekModels[0]?.threads} threads) | PyTorch ${torch.torch} (${torch.threads} threads) | mek tfjs / PyTorch | mek ONNX / PyTorch | mek ONNX / mek tfjs |`,
+  '|---|---|---|---|---|---|---|---|',
 ];
 for (const m of mekModels) {
   const t = torch.models.find((x: any) => x.name === m.name);
-  const row = (what: string, a: number, b: number, unit: string) => rows.push(`| ${m.name} | ${what} | ${a.toFixed(2)} ${unit} | ${b.toFixed(2)} ${unit} | **${(a / b).toFixed(2)}x** |`);
-  row(`train step, batch ${m.batch}`, m.train.samplesPerSecond, t.train.samplesPerSecond, 'samples/s');
-  row(`inference, batch ${m.inferBatch}`, m.inference.imagesPerSecond, t.inference.imagesPerSecond, 'images/s');
-  rows.push(`| ${m.name} | peak RSS | ${m.peakRssMiB.toFixed(0)} MiB | ${t.peakRssMiB.toFixed(0)} MiB | |`);
+  const n = (v: number | undefined, unit: string) => (v === undefined ? '-' : `${v.toFixed(2)} ${unit}`);
+  const x = (a: number | undefined, b: number) => (a === undefined ? '-' : `**${(a / b).toFixed(2)}x**`);
+  const train = m.train.samplesPerSecond;
+  rows.push(`| ${m.name} | train step, batch ${m.batch} | ${n(train, 'samples/s')} | - | ${n(t.train.samplesPerSecond, 'samples/s')} | ${x(train, t.train.samplesPerSecond)} | - | - |`);
+  const tfjs = m.inference.imagesPerSecond;
+  const onnx = m.onnxInference?.imagesPerSecond;
+  const pt = t.inference.imagesPerSecond;
+  rows.push(`| ${m.name} | inference, batch ${m.inferBatch} | ${n(tfjs, 'images/s')} | ${n(onnx, 'images/s')} | ${n(pt, 'images/s')} | ${x(tfjs, pt)} | ${x(onnx, pt)} | ${x(onnx, tfjs)} |`);
+  rows.push(`| ${m.name} | peak RSS | ${m.peakRssMiB.toFixed(0)} MiB | | ${t.peakRssMiB.toFixed(0)} MiB | | | |`);
 }
-rows.push(`| - | matMul 1024^3 | ${mekModels[0]?.matmul.toFixed(1)} GFLOP/s | ${torch.matmulGflops.toFixed(1)} GFLOP/s | ${(mekModels[0]?.matmul / torch.matmulGflops).toFixed(2)}x |`);
+rows.push(`| - | matMul 1024^3 | ${mekModels[0]?.matmul.toFixed(1)} GFLOP/s | | ${torch.matmulGflops.toFixed(1)} GFLOP/s | ${(mekModels[0]?.matmul / torch.matmulGflops).toFixed(2)}x | | |`);
 console.log(rows.join('\n'));

@@ -6,13 +6,16 @@ import type { BackendName } from '../backend.ts';
 import { balanceWeights } from '../mek/balance.ts';
 import { REFERENCE_LOSS } from '../mek/objective.ts';
 import { ferInference } from '../model/fer.ts';
-import { ParamStore } from '../model/params.ts';
+import { initialValues, ParamStore } from '../model/params.ts';
 import { SwinConstants } from '../model/swin.ts';
 import type { SwinVariant } from '../model/variants.ts';
 import { Rng } from '../random.ts';
 import { AdamW } from '../train/adamw.ts';
 import { ReplicaPool } from '../train/replicas/pool.ts';
 import { trainStep } from '../train/step.ts';
+import { loadOrt, onnxEngine } from '../infer/onnx.ts';
+import { onnxModel } from '../io/onnx/export.ts';
+import { mekVersion } from '../version.ts';
 
 // RAF-DB's training counts: the balance weights of the paper's run.
 const RAFDB_COUNTS = [1290, 281, 717, 4772, 1982, 705, 2524];
@@ -96,6 +99,35 @@ export async function benchSteps(o: StepBenchOptions, onStep?: (i: number, secon
     ctx.optimizer.dispose();
     consts.dispose();
     store.dispose();
+  }
+}
+
+export interface OnnxBenchResult {
+  seconds: number;
+  imagesPerSecond: number;
+  threads: number;
+}
+
+/**
+ * One inference batch of `n` random images through the model's ONNX export on ONNX Runtime
+ * (CPU, `threads` intra-op threads), after one untimed run that lets the session allocate; null
+ * where it cannot load. Run after the tfjs timings, with their threads and memory released.
+ */
+export async function benchOnnxInference(variant: SwinVariant, n: number, threads: number): Promise<OnnxBenchResult | null> {
+  if ((await loadOrt()) instanceof Error) return null;
+  const values = initialValues(variant, new Rng(2048));
+  const rng = new Rng(2);
+  const images = Float32Array.from({ length: n * variant.imgSize ** 2 * 3 }, () => 2 * rng.uniform() - 1);
+  const meta = { classes: Array.from({ length: variant.numClasses }, (_, i) => `c${i}`), preprocessing: { imageSize: variant.imgSize, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], interpolation: 'bilinear' as const }, version: mekVersion(), source: 'bench' };
+  const engine = await onnxEngine(onnxModel(variant, values, meta), { threads, device: 'cpu', what: 'bench model' });
+  try {
+    await engine.run(images, n, false);
+    const start = performance.now();
+    await engine.run(images, n, false);
+    const seconds = (performance.now() - start) / 1000;
+    return { seconds, imagesPerSecond: n / seconds, threads };
+  } finally {
+    await engine.close();
   }
 }
 

@@ -1,7 +1,8 @@
 // `mek bench [--config F] [--backend B] [--batch N] [--steps N] [--json]`: how fast this
 // machine trains and predicts: the full MEK train step (samples/s), inference (images/s), the
 // input pipeline (images/s), peak RSS and tfjs memory, for the demo model and the paper's
-// Swin-T (or the config's model), with one large matMul as the backend's ceiling.
+// Swin-T (or the config's model), with one large matMul as the backend's ceiling; inference also
+// through the ONNX export on ONNX Runtime (the engine eval and predict use).
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendInfo } from '../backend.ts';
@@ -9,7 +10,7 @@ import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { variantFromConfig } from '../config/variant.ts';
 import { benchPipeline, type PipelineBenchResult } from '../bench/pipeline.ts';
-import { benchMatMul, benchSteps, type StepBenchResult } from '../bench/step.ts';
+import { benchMatMul, benchOnnxInference, benchSteps, type OnnxBenchResult, type StepBenchResult } from '../bench/step.ts';
 import { countParameters } from '../model/params.ts';
 import { microBatchFor, perThreadConfig, threadsFor, useRecompute } from '../train/memory.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
@@ -40,6 +41,8 @@ export interface ModelBench extends StepBenchResult {
   recompute: boolean;
   threads: number;
   inferBatch: number;
+  /** The same inference batch through the ONNX export on ONNX Runtime (null where it cannot load). */
+  onnxInference: OnnxBenchResult | null;
   pipeline?: PipelineBenchResult;
   peakRssMiB: number;
 }
@@ -97,6 +100,7 @@ async function benchModel(name: string, config: Config, batchArg: number | undef
       if (args.steps <= 10 || (i + 1) % 10 === 0) say(`  step ${i + 1}/${args.steps}: ${s.toFixed(2)} s; ${tf.memory().numTensors} tensors`);
     },
   );
+  const onnxInference = await benchOnnxInference(variant, inferBatch, threads);
   const pipeline = args.data ? await benchPipeline(sized, variant.imgSize) : undefined;
   return {
     name,
@@ -107,6 +111,7 @@ async function benchModel(name: string, config: Config, batchArg: number | undef
     threads,
     inferBatch,
     ...steps,
+    onnxInference,
     pipeline,
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
   };
@@ -116,6 +121,7 @@ function summaryLine(r: ModelBench): string {
   const parts = [
     `train ${r.train.samplesPerSecond.toFixed(2)} samples/s`,
     `inference ${r.inference.imagesPerSecond.toFixed(2)} images/s`,
+    r.onnxInference ? `ONNX Runtime inference ${r.onnxInference.imagesPerSecond.toFixed(2)} images/s` : 'ONNX Runtime: unavailable',
     r.pipeline ? `pipeline ${r.pipeline.imagesPerSecond.toFixed(0)} images/s (${r.pipeline.workers} workers)` : '',
     `tensors ${r.tensors.afterWarmup} -> ${r.tensors.afterSteps}`,
     `tf ${(r.tfBytes / 2 ** 20).toFixed(0)} MiB`,

@@ -76,12 +76,6 @@ class FerGraph {
     return this.v.patchNorm ? this.layerNorm(tokens, 'encoder.patch_embed.norm', e) : tokens;
   }
 
-  /** A cyclic roll of axes 1 and 2 of [N, R, R, C] by `shift`, as two constant gathers. */
-  private roll(x: string, res: number, shift: number): string {
-    const index = this.g.ints(Array.from({ length: res }, (_, i) => (((i - shift) % res) + res) % res));
-    return this.g.op('Gather', [this.g.op('Gather', [x, index], { axis: 1 }), index], { axis: 2 });
-  }
-
   private attention(prefix: string, windows: string, st: StageGeometry, masked: boolean): string {
     const g = this.g;
     const c = st.dim;
@@ -108,16 +102,16 @@ class FerGraph {
   block(x: string, prefix: string, st: StageGeometry, shift: number): string {
     const g = this.g;
     const { resolution: r, dim: c, window: w } = st;
-    const k = r / w;
-    let h = this.reshape(this.layerNorm(x, `${prefix}.norm1`, c), [0, r, r, c]);
-    if (shift > 0) h = this.roll(h, r, -shift);
-    const windows = this.reshape(this.transpose(this.reshape(h, [0, k, w, k, w, c]), [0, 1, 3, 2, 4, 5]), [-1, w * w, c]);
-    const attended = this.attention(`${prefix}.attn`, windows, st, shift > 0);
-    h = this.reshape(this.transpose(this.reshape(attended, [-1, k, k, w, w, c]), [0, 1, 3, 2, 4, 5]), [-1, r, r, c]);
-    if (shift > 0) h = this.roll(h, r, shift);
-    const y = g.op('Add', [x, this.reshape(h, [-1, r * r, c])]);
-    const hidden = this.gelu(this.linear(this.layerNorm(y, `${prefix}.norm2`, c), `${prefix}.mlp.fc1`, Math.floor(c * this.v.mlpRatio), c));
-    return g.op('Add', [y, this.linear(hidden, `${prefix}.mlp.fc2`, c, Math.floor(c * this.v.mlpRatio))]);
+    // The cyclic shift and the window partition are one permutation of the tokens: one Gather
+    // each way instead of rolls, reshapes and transposes that each copy the tensor.
+    const [order, inverse] = windowOrder(r, w, shift);
+    const normed = this.layerNorm(x, `${prefix}.norm1`, c);
+    const windows = this.reshape(g.op('Gather', [normed, g.ints(order)], { axis: 1 }), [-1, w * w, c]);
+    const attended = this.reshape(this.attention(`${prefix}.attn`, windows, st, shift > 0), [-1, r * r, c]);
+    const y = g.op('Add', [x, g.op('Gather', [attended, g.ints(inverse)], { axis: 1 })]);
+    const wide = Math.floor(c * this.v.mlpRatio);
+    const hidden = this.gelu(this.linear(this.layerNorm(y, `${prefix}.norm2`, c), `${prefix}.mlp.fc1`, wide, c));
+    return g.op('Add', [y, this.linear(hidden, `${prefix}.mlp.fc2`, c, wide)]);
   }
 
   /** The 2x2 neighbours in the reference's channel order (block 2*dw + dh), LayerNorm(4C), Linear(4C -> 2C). */
@@ -144,6 +138,26 @@ class FerGraph {
     const cams = this.reshape(this.transpose(perToken, [0, 2, 1]), [0, k, grid, grid]);
     return { logits: g.name(logits, 'logits'), cams: g.name(cams, 'cams') };
   }
+}
+
+/**
+ * Where each token of the windowed order comes from: window after window (row-major), the
+ * tokens of a window row-major, after a cyclic shift of the grid by -shift on both axes (the
+ * reference's torch.roll(x, (-s, -s))); and the inverse permutation, which undoes both.
+ */
+function windowOrder(res: number, w: number, shift: number): [number[], number[]] {
+  const k = res / w;
+  const order: number[] = [];
+  for (let wh = 0; wh < k; wh++) {
+    for (let ww = 0; ww < k; ww++) {
+      for (let i = 0; i < w; i++) {
+        for (let j = 0; j < w; j++) order.push(((wh * w + i + shift) % res) * res + ((ww * w + j + shift) % res));
+      }
+    }
+  }
+  const inverse = new Array<number>(order.length);
+  order.forEach((source, position) => (inverse[source] = position));
+  return [order, inverse];
 }
 
 /** The relative position bias of one block, [heads, N, N], from its table [(2w-1)^2, heads]. */
