@@ -203,6 +203,23 @@ describe('inference engines: ONNX Runtime and tfjs', () => {
   });
 });
 
+describe('the README\'s deployment example', () => {
+  it('is examples/classify.mjs word for word, and gives mek predict\'s label', async () => {
+    const example = readFileSync('examples/classify.mjs', 'utf8');
+    const readme = readFileSync('README.md', 'utf8');
+    expect(readme).toContain('```js\n' + example + '```');
+    const out = join(root, 'deploy.onnx');
+    expect(mek('export', '--ckpt', ckpt, '--out', out).code).toBe(0);
+    // an image at the model's size: no resampling on either side
+    const face = join(root, 'face56.png');
+    const sharp = (await import('sharp')).default;
+    await sharp(image()).resize(56, 56, { fit: 'fill' }).png().toFile(face);
+    const r = spawnSync(process.execPath, ['examples/classify.mjs', out, face], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(mek('predict', '--json', '--ckpt', out, face).stdout)[0].label);
+  });
+});
+
 describe('mek train --resume', () => {
   it('continues a run from its folder with the saved configuration', () => {
     const sets = [
