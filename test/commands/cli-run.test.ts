@@ -117,7 +117,12 @@ describe('mek eval / predict on a checkpoint', () => {
 });
 
 describe('PyTorch checkpoints from the command line: import, predict, eval, export', () => {
-  const torchFixture = (name: string) => fileURLToPath(new URL(`../fixtures/torch/${name}`, import.meta.url));
+  // copies, so the ONNX export that eval and predict cache beside a checkpoint lands in the temp folder
+  const torchFixture = (name: string) => {
+    const copy = join(root, 'torch', name);
+    if (!existsSync(copy)) cpSync(fileURLToPath(new URL(`../fixtures/torch/${name}`, import.meta.url)), copy);
+    return copy;
+  };
 
   it('predict on a release checkpoint (.pt, DDP prefix) equals predict on its import, and export round-trips', () => {
     const direct = mek('predict', '--ckpt', torchFixture('micro_model_module.pt'), '--json', image());

@@ -1,6 +1,8 @@
 // The ONNX export: the graph written from mek's named parameters, run by onnxruntime-node,
 // against the PyTorch reference's golden logits and CAMs and against mek's own tfjs graph;
 // the metadata a deployment reads; and what a bad .onnx file gets.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
@@ -9,6 +11,7 @@ import { selectBackend } from '../../src/backend.ts';
 import { onnxInfo } from '../../src/infer/select.ts';
 import { toNchw } from '../../src/infer/onnx.ts';
 import { decodeModel } from '../../src/io/onnx/graph.ts';
+import { loadModel } from '../../src/io/import/load-model.ts';
 import { onnxModel } from '../../src/io/onnx/export.ts';
 import { classPrior } from '../../src/mek/prior.ts';
 import { ferInference } from '../../src/model/fer.ts';
@@ -67,6 +70,18 @@ describe('the exported ONNX graph through onnxruntime-node', () => {
       expect(maxDeviation(onnx.cams, ours.cams)).toBeLessThan(TOL);
     });
   }
+
+  it('a PyTorch release checkpoint (.pt) exported to ONNX gives the logits and CAMs PyTorch computed on it', async () => {
+    const path = fileURLToPath(new URL('../fixtures/torch/micro_model.pt', import.meta.url));
+    const micro = JSON.parse(readFileSync(new URL('../fixtures/torch/expected.json', import.meta.url), 'utf8')).micro;
+    const model = await loadModel(path, { purpose: 'use' });
+    const values = await model.store.values();
+    model.store.dispose();
+    const input = decode(micro.input);
+    const onnx = await runOnnx(model.architecture, values, input.data, input.shape[0]!);
+    expect(maxDeviation(onnx.logits, decode(micro.logits).data)).toBeLessThan(TOL);
+    expect(maxDeviation(onnx.cams, decode(micro.cams).data)).toBeLessThan(TOL);
+  });
 
   it('the demo model and a full Swin-T (one image, a smoke check) equal the tfjs graph within 1e-4, at any batch size', async () => {
     for (const variant of [{ ...VARIANTS.swin_demo, numClasses: 7 }, { ...VARIANTS.swin_t, numClasses: 7 }]) {

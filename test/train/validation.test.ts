@@ -2,7 +2,7 @@
 // and best.json on the validation split, the test split once at the end, the post-hoc tau
 // chosen on the validation split and stored in best.json; then `mek eval` and `mek predict`
 // apply that tau by default and agree with what training reported.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -142,7 +142,9 @@ describe('a run with data.val_fraction', () => {
     const noVal = await mek('eval', '--ckpt', join(summary.runDir, 'best.json'), '--split', 'val', '--set', 'data.val_fraction=0');
     expect(noVal.code).toBe(2);
     expect(noVal.stderr.trim()).toMatch(/^mek: there is no validation split: data\.val_fraction is 0/);
-    const pt = new URL('../fixtures/torch/micro_model.pt', import.meta.url).pathname;
+    // a copy: predict caches its ONNX export beside the checkpoint
+    const pt = join(root, 'micro_model.pt');
+    copyFileSync(new URL('../fixtures/torch/micro_model.pt', import.meta.url), pt);
     const noPrior = await mek('predict', '--ckpt', pt, '--adjust', '1', join(data, 'Image', 'aligned', 'test_0001_aligned.jpg'));
     expect(noPrior.code).toBe(2);
     expect(noPrior.stderr.trim()).toMatch(/stores no class prior .*pass --config with the training data/);
