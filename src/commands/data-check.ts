@@ -112,8 +112,8 @@ function splitReport(s: SplitScan): SplitReport {
  */
 export async function decodeCheck(config: Config, report: DataCheckReport): Promise<void> {
   const scan = scanDataset(config.data, ['train', 'test'], { checkImages: true });
-  const missing = new Set(Object.values(scan.splits).flatMap((s) => s!.images.missing.map((m) => m.sample.origin)));
-  const present = Object.values(scan.splits).flatMap((s) => s!.samples.filter((x) => !missing.has(x.origin)));
+  const missing = new Set(Object.values(scan.splits).flatMap((s) => s.images.missing.map((m) => m.sample.origin)));
+  const present = Object.values(scan.splits).flatMap((s) => s.samples.filter((x) => !missing.has(x.origin)));
   const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'decoding images {bar} {value}/{total} {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
   bar?.start(present.length, 0);
   try {

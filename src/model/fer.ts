@@ -19,7 +19,7 @@ export function ferForward(p: Params, images: tf.Tensor, consts: SwinConstants, 
   const logits = linear(tf.mean(tokens, 1), p['head.weight']!, p['head.bias']) as tf.Tensor2D;
   // The reference multiplies by head.weight.data: the CAM path trains the backbone, never the head.
   const perToken = linear(tokens, stopGradient(p['head.weight']!)); // [B, G*G, K]
-  const b = images.shape[0]!;
+  const b = images.shape[0];
   const cams = tf.reshape(tf.transpose(perToken, [0, 2, 1]), [b, v.numClasses, grid, grid]) as tf.Tensor4D;
   return { logits, cams };
 }
@@ -29,7 +29,7 @@ export function ferForward(p: Params, images: tf.Tensor, consts: SwinConstants, 
  * intermediates as it goes: evaluation memory stays bounded whatever the batch size.
  */
 export function ferInference(p: Params, images: tf.Tensor, consts: SwinConstants, chunk: number): FerOutput {
-  const total = images.shape[0]!;
+  const total = images.shape[0];
   const step = chunk > 0 ? Math.min(chunk, total) : total;
   const logits: tf.Tensor[] = [];
   const cams: tf.Tensor[] = [];

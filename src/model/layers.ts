@@ -64,7 +64,7 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Te
   const lead = x.shape.slice(0, -1);
   let y: tf.Tensor = matMulWeightT(tf.reshape(x, [-1, inFeatures]) as tf.Tensor2D, weight as tf.Tensor2D);
   if (bias) y = tf.add(y, bias);
-  return tf.reshape(y, [...lead, weight.shape[0]!]);
+  return tf.reshape(y, [...lead, weight.shape[0]]);
 }
 
 /**

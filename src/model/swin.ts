@@ -128,7 +128,7 @@ function patchEmbed(p: Params, x: tf.Tensor, v: SwinVariant): tf.Tensor {
 
 /** [B, R, R, C] -> [B * nW, w*w, C], windows in row-major order. */
 function windowPartition(x: tf.Tensor, res: number, w: number, c: number): tf.Tensor {
-  const b = x.shape[0]!;
+  const b = x.shape[0];
   const k = res / w;
   return tf.reshape(tf.transpose(tf.reshape(x, [b, k, w, k, w, c]), [0, 1, 3, 2, 4, 5]), [-1, w * w, c]);
 }
@@ -161,7 +161,7 @@ function windowAttention(
     return tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [bw! * heads, n!, hd]); // [B*nW*heads, N, hd]
   };
   const [q, k, val] = [project(0), project(1), project(2)];
-  let scores = tf.matMul(tf.mul(q!, hd ** -0.5), k!, false, true); // [B*nW*heads, N, N]
+  let scores = tf.matMul(tf.mul(q, hd ** -0.5), k, false, true); // [B*nW*heads, N, N]
   const table = p[`${prefix}.relative_position_bias_table`]!; // [(2w-1)^2, heads]
   const bias = tf.reshape(tf.matMul(table, consts.biasOneHot, true, false), [heads, n!, n!]);
   scores = tf.add(tf.reshape(scores, [bw!, heads, n!, n!]), bias);
@@ -170,7 +170,7 @@ function windowAttention(
     scores = tf.reshape(tf.add(tf.reshape(scores, [-1, nW, heads, n!, n!]), consts.mask), [bw!, heads, n!, n!]);
   }
   const attn = tf.reshape(tf.softmax(scores, -1), [bw! * heads, n!, n!]);
-  const out = tf.reshape(tf.matMul(attn, val!), [bw!, heads, n!, hd]);
+  const out = tf.reshape(tf.matMul(attn, val), [bw!, heads, n!, hd]);
   const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [bw!, n!, c!]);
   return linear(merged, p[`${prefix}.proj.weight`]!, p[`${prefix}.proj.bias`]);
 }
@@ -297,7 +297,7 @@ export function swinFeatures(p: Params, images: tf.Tensor, consts: SwinConstants
         let drops: [tf.Tensor, tf.Tensor] | null = null;
         if (opts.training && rate > 0) {
           if (!opts.rng) throw new Error('training with drop path needs an rng');
-          drops = [dropPathScale(input.shape[0]!, rate, opts.rng), dropPathScale(input.shape[0]!, rate, opts.rng)];
+          drops = [dropPathScale(input.shape[0], rate, opts.rng), dropPathScale(input.shape[0], rate, opts.rng)];
         }
         const run = opts.checkpoint ? checkpointedBlock : block;
         return run(p, prefix, input, st, consts.perStage[i]!, shift, drops);

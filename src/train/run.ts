@@ -368,7 +368,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
         }
         lastMetrics = { loss, loss_cls: cls, loss_rac: rac, grad_norm: gradNorm, lr };
         record({ event: 'train', step, epoch: batch.epoch, ...lastMetrics, samples_per_s: speed });
-        progress.step({ step, total: config.train.steps, epoch: batch.epoch, loss: loss!, cls: cls!, rac, lr, samplesPerSecond: speed });
+        progress.step({ step, total: config.train.steps, epoch: batch.epoch, loss: loss!, cls: cls!, rac: rac ?? null, lr, samplesPerSecond: speed });
       }
       tf.dispose([result.total, result.cls, result.gradNorm, ...(result.rac ? [result.rac] : [])]);
 

@@ -388,7 +388,7 @@ describe('checkpoint errors', () => {
     const flipped = await broken(async (m, dir) => {
       const file = join(dir, weightsOf(m).paths[0]!);
       const data = await readFile(file);
-      data[1000] ^= 1;
+      data[1000] = data[1000]! ^ 1;
       await writeFile(file, data);
     });
     await expectCheckpointError(readCheckpoint(flipped), flipped, /weights file \S+ fails its checksum \(sha256 [0-9a-f]{16}\.\.\., recorded [0-9a-f]{16}\.\.\.\)/);

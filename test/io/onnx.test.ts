@@ -111,7 +111,7 @@ describe('the exported ONNX graph through onnxruntime-node', () => {
     const prior = classPrior([10, 2, 5, 40, 20, 6, 25], 'shuffle');
     const bytes = onnxModel(variant, values, { ...META, prior, posthocTau: 0.5 });
     const model = decodeModel(bytes);
-    expect(Number(model.opsetImport![0]!.version)).toBe(17);
+    expect(Number(model.opsetImport[0]!.version)).toBe(17);
     expect(model.producerName).toBe('mek');
     const info = onnxInfo('m.onnx', bytes);
     expect(info.classes).toEqual(META.classes);

@@ -61,7 +61,7 @@ async function gradients(r: Extract<ReplicaRequest, { kind: 'gradients' }>): Pro
   }
   const [total, cls, rac] = await Promise.all([terms.total, terms.cls, terms.rac].map(async (t) => (t ? (await t.data())[0]! : null)));
   tf.dispose([...parts, terms.total, terms.cls, ...(terms.rac ? [terms.rac] : [])]);
-  return { kind: 'gradients', total: total!, cls: cls!, rac };
+  return { kind: 'gradients', total: total!, cls: cls!, rac: rac ?? null };
 }
 
 async function infer(r: Extract<ReplicaRequest, { kind: 'infer' }>): Promise<ReplicaReply> {
