@@ -3,14 +3,12 @@
 // one @tensorflow/tfjs-core instance that the rest of mek imports, so tensors made anywhere
 // in the process live in the same engine.
 import * as tf from '@tensorflow/tfjs-core';
+import { BackendError } from './errors.ts';
 import { installWasmBatchMatMul } from './kernels/batch-matmul.ts';
 
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 export type BackendChoice = BackendName | 'auto';
-
-/** Raised when an explicitly requested backend cannot be loaded; carries the reason. */
-export class BackendError extends Error {}
 
 export interface BackendInfo {
   name: BackendName;

@@ -1,5 +1,5 @@
 // The `mek` command line. bin/mek.js imports this file; it runs at once and sets the exit code
-// (0 ok, 2 bad usage / config / data / checkpoint, 1 anything else: see commands/errors.ts).
+// (0 ok, 2 bad usage / config / data / checkpoint, 1 anything else: see commands/error-report.ts).
 import { hideBin } from 'yargs/helpers';
 import { ablateCommand } from './commands/ablate.ts';
 import { benchCommand } from './commands/bench.ts';

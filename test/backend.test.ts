@@ -3,7 +3,8 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { BackendError, probeBackends, selectBackend, type BackendChoice } from '../src/backend.ts';
+import { probeBackends, selectBackend, type BackendChoice } from '../src/backend.ts';
+import { BackendError } from '../src/errors.ts';
 
 function resolvable(name: string): boolean {
   try {

@@ -6,9 +6,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { BackendError } from '../src/backend.ts';
 import type { DoctorReport } from '../src/commands/doctor.ts';
-import { UsageError } from '../src/commands/errors.ts';
+import { BackendError, UsageError } from '../src/errors.ts';
 import { runCli, type MekCommand } from '../src/commands/program.ts';
 
 const root = new URL('..', import.meta.url);

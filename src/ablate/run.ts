@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:f
 import { basename, extname, join } from 'node:path';
 import { parse } from 'yaml';
 import type { BackendInfo } from '../backend.ts';
-import { UsageError } from '../commands/errors.ts';
+import { UsageError } from '../errors.ts';
 import { configToYaml, defaultConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { loadSplit } from '../data/labels.ts';

@@ -4,7 +4,7 @@
 import type { Config } from '../config/schema.ts';
 import { configPrior } from '../data/splits.ts';
 import type { ModelInfo } from '../infer/engine.ts';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../errors.ts';
 
 export interface Adjustment {
   tau: number;

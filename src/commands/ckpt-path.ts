@@ -2,7 +2,7 @@
 // newest run folder under checkpoints/ that holds it. Commands say which file they used.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../errors.ts';
 
 export function resolveCheckpointPath(ckpt: string, runsDir = 'checkpoints'): { path: string; inferred: boolean } {
   if (existsSync(ckpt)) return { path: ckpt, inferred: false };

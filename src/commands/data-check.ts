@@ -6,7 +6,7 @@
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import { DataError } from '../data/errors.ts';
+import { DataError } from '../errors.ts';
 import { variantFromConfig } from '../config/variant.ts';
 import { holdOut } from '../data/holdout.ts';
 import { scanDataset, type DataProblem, type SplitName, type SplitScan } from '../data/labels.ts';

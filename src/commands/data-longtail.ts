@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { LABEL_FILE } from '../data/synth.ts';
 import { FASHION_MNIST_CLASSES, LONGTAIL_IMAGE_DIR, LONGTAIL_MANIFEST, TEST_MODES, writeLongTail, type LongTailResult, type TestMode } from '../data/longtail.ts';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../errors.ts';
 import type { MekCommand } from './program.ts';
 
 /** The summary `mek data longtail` prints; `seconds` is the time taken when something was written. */

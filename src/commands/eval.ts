@@ -20,7 +20,7 @@ import { ENGINE_CHOICES, openModel, type EngineChoice } from '../infer/select.ts
 import { evaluate } from '../train/evaluate.ts';
 import { describeAdjustment, resolveAdjustment, type Adjustment } from './adjustment.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../errors.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
 
 interface EvalArgs extends GlobalOptions {

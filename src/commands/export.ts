@@ -10,7 +10,7 @@ import { onnxModel } from '../io/onnx/export.ts';
 import { mekVersion } from '../version.ts';
 import { loadModel, printNotes } from '../io/import/load-model.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../errors.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
 
 interface ExportArgs extends GlobalOptions {

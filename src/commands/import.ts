@@ -5,7 +5,7 @@ import { selectBackend } from '../backend.ts';
 import { loadConfig } from '../config/load.ts';
 import { saveCheckpoint } from '../io/checkpoint.ts';
 import { loadModel, printNotes } from '../io/import/load-model.ts';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../errors.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
 
 interface ImportArgs extends GlobalOptions {

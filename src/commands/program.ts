@@ -5,7 +5,8 @@ import { mekVersion } from '../version.ts';
 import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
 import { BACKEND_NAMES, type BackendChoice } from '../backend.ts';
-import { EXIT_OK, UsageError, exitCodeFor, formatError } from './errors.ts';
+import { UsageError } from '../errors.ts';
+import { EXIT_OK, exitCodeFor, formatError } from './error-report.ts';
 
 /** Options every command accepts. */
 export interface GlobalOptions {

@@ -2,17 +2,13 @@
 // differ), then each --set override, every value checked against the schema. A problem is one
 // line naming the file and line (or the --set) and the key, with the nearest known key.
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode, stringify } from 'yaml';
-import { UsageError } from '../commands/errors.ts';
+import { ConfigError } from '../errors.ts';
 import { MiB, readRegularFileSync } from '../io/read-file.ts';
 
 /** A config lists a few dozen keys. */
 const MAX_CONFIG_BYTES = MiB;
 import { SCHEMA, type Config, type KeySpec } from './schema.ts';
 import { parseRandAugmentSpec } from '../data/augment/randaugment.ts';
-
-export class ConfigError extends UsageError {
-  override name = 'ConfigError';
-}
 
 const SPECS = new Map(SCHEMA.map((s) => [s.key, s]));
 const SECTIONS = new Set(SCHEMA.map((s) => s.key.split('.')[0]!));

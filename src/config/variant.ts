@@ -1,7 +1,7 @@
 // The model architecture a configuration describes: a named variant with single fields
 // overridden, and the class count taken from data.classes.
 import { VARIANTS, variantProblem, type SwinVariant, type VariantName } from '../model/variants.ts';
-import { ConfigError } from './load.ts';
+import { ConfigError } from '../errors.ts';
 import type { Config } from './schema.ts';
 
 export function variantFromConfig(config: Config): SwinVariant {

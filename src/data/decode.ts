@@ -5,7 +5,7 @@
 // (libvips' cubic kernel differs from PIL's BICUBIC by up to 25 levels and was slower here).
 import sharp from 'sharp';
 import { MiB, readRegularFile } from '../io/read-file.ts';
-import { DataError } from './errors.ts';
+import { DataError } from '../errors.ts';
 import type { RgbImage } from './image.ts';
 import { resizeLikePil } from './resize.ts';
 

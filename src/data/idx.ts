@@ -6,7 +6,7 @@
 // recognised by its magic bytes, not the name. Every problem is a DataError naming the file.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { DataError } from './errors.ts';
+import { DataError } from '../errors.ts';
 
 /** Type code of unsigned bytes, the only one MNIST-style datasets use. */
 const UBYTE = 0x08;

@@ -12,7 +12,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, isAbsolute, join, normalize, sep } from 'node:path';
 import type { DataConfig } from '../config/schema.ts';
 import { MiB, readRegularFileSync } from '../io/read-file.ts';
-import { DataError } from './errors.ts';
+import { DataError } from '../errors.ts';
 
 /** A label file lists names and labels: RAF-DB's is 270 kB, AffectNet's lists a few MB. */
 const MAX_LABEL_FILE_BYTES = 256 * MiB;

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AugmentConfig } from '../config/schema.ts';
 import { Rng } from '../random.ts';
-import { DataError } from './errors.ts';
+import { DataError } from '../errors.ts';
 import type { Sample } from './labels.ts';
 import type { PreparePool } from './pool.ts';
 import { DEFAULT_MAX_IMAGE_PIXELS } from './decode.ts';

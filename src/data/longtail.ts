@@ -18,9 +18,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { UsageError } from '../commands/errors.ts';
+import { DataError, UsageError } from '../errors.ts';
 import { Rng } from '../random.ts';
-import { DataError } from './errors.ts';
 import { readIdx } from './idx.ts';
 import { LABEL_FILE } from './synth.ts';
 

@@ -1,7 +1,7 @@
 // A small pool of data workers with a queue. With zero workers, jobs run in-process (tests,
 // and machines where a thread costs more than it brings).
 import { Worker } from 'node:worker_threads';
-import { DataError } from './errors.ts';
+import { DataError } from '../errors.ts';
 import { prepareSample, type PrepareJob } from './prepare.ts';
 import type { WorkerReply } from './worker.ts';
 

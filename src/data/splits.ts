@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/schema.ts';
 import { classPrior, type ClassPrior } from '../mek/prior.ts';
-import { DataError } from './errors.ts';
+import { DataError } from '../errors.ts';
 import { holdOut } from './holdout.ts';
 import { loadSplit, type LoadOptions, type SplitSamples } from './labels.ts';
 import { IMAGE_DIR } from './synth.ts';

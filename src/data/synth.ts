@@ -12,7 +12,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { UsageError } from '../commands/errors.ts';
+import { UsageError } from '../errors.ts';
 import { RAFDB_CLASS_NAMES } from '../config/schema.ts';
 import { Rng } from '../random.ts';
 import { faceSvg } from './synth/draw.ts';

@@ -1,7 +1,7 @@
 // ONNX Runtime (onnxruntime-node, native CPU kernels; CUDA where its provider is installed) on
 // mek's exported graph as an inference engine. The package is loaded on first use only, so
 // that a platform where its native binding cannot load still runs everything on tfjs.
-import { UsageError } from '../commands/errors.ts';
+import { UsageError } from '../errors.ts';
 import type { EngineOutput, InferenceEngine } from './engine.ts';
 
 type Ort = typeof import('onnxruntime-node');

@@ -7,7 +7,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import type { BackendInfo } from '../backend.ts';
-import { UsageError } from '../commands/errors.ts';
+import { UsageError } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { loadModel, type LoadedModel } from '../io/import/load-model.ts';

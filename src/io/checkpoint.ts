@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { UsageError } from '../commands/errors.ts';
+import { CheckpointError } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
 import type { Interpolation } from '../data/decode.ts';
 import { classPrior, type ClassPrior } from '../mek/prior.ts';
@@ -28,11 +28,6 @@ import { MiB, readRegularFile } from './read-file.ts';
 
 export const CHECKPOINT_FORMAT = 'mek-checkpoint';
 export const CHECKPOINT_VERSION = 1;
-
-/** A checkpoint that cannot be used: one line naming the file and the problem (CLI exit 2). */
-export class CheckpointError extends UsageError {
-  override name = 'CheckpointError';
-}
 
 export interface Preprocessing {
   /** Side of the square model input, in pixels. */

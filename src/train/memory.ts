@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import type { BackendInfo } from '../backend.ts';
 import type { Config } from '../config/schema.ts';
-import { UsageError } from '../commands/errors.ts';
+import { UsageError } from '../errors.ts';
 import { countParameters } from '../model/params.ts';
 import type { SwinVariant } from '../model/variants.ts';
 

@@ -7,7 +7,7 @@ import type { BackendInfo } from '../backend.ts';
 import { configToYaml } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { variantFromConfig } from '../config/variant.ts';
-import { DataError } from '../data/errors.ts';
+import { DataError } from '../errors.ts';
 import type { SplitSamples } from '../data/labels.ts';
 import { loadSplits } from '../data/splits.ts';
 import { BatchLoader, type LoaderPosition } from '../data/loader.ts';

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, defaultConfig, defaultConfigYaml, loadConfig } from '../../src/config/load.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { defaultConfig, defaultConfigYaml, loadConfig } from '../../src/config/load.ts';
 import { SCHEMA } from '../../src/config/schema.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mek-config-'));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/data/decode.ts';
-import { DataError } from '../../src/data/errors.ts';
+import { DataError } from '../../src/errors.ts';
 
 const temp = mkdtempSync(join(tmpdir(), 'mek-decode-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/load.ts';
 import type { DataConfig } from '../../src/config/schema.ts';
-import { DataError } from '../../src/data/errors.ts';
+import { DataError } from '../../src/errors.ts';
 import { loadSplit, scanDataset } from '../../src/data/labels.ts';
 
 const LABEL_FILE = fileURLToPath(new URL('../fixtures/rafdb/list_patition_label.txt', import.meta.url));

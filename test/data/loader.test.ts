@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend.ts';
 import { defaultConfig } from '../../src/config/load.ts';
-import { DataError } from '../../src/data/errors.ts';
+import { DataError } from '../../src/errors.ts';
 import type { Sample } from '../../src/data/labels.ts';
 import { BatchLoader, epochOrder, type LoaderOptions } from '../../src/data/loader.ts';
 import { PreparePool } from '../../src/data/pool.ts';

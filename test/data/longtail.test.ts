@@ -10,11 +10,10 @@ import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataLongtailCommand } from '../../src/commands/data-longtail.ts';
-import { UsageError } from '../../src/commands/errors.ts';
+import { DataError, UsageError } from '../../src/errors.ts';
 import type { MekCommand } from '../../src/commands/program.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { variantFromConfig } from '../../src/config/variant.ts';
-import { DataError } from '../../src/data/errors.ts';
 import { encodeIdx, parseIdx, readIdx } from '../../src/data/idx.ts';
 import { loadSplit } from '../../src/data/labels.ts';
 import {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataSynthCommand } from '../../src/commands/data-synth.ts';
-import { UsageError } from '../../src/commands/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 import type { MekCommand } from '../../src/commands/program.ts';
 import {
   IMAGE_DIR,

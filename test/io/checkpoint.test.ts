@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { selectBackend } from '../../src/backend.ts';
-import { exitCodeFor, formatError, UsageError } from '../../src/commands/errors.ts';
+import { exitCodeFor, formatError } from '../../src/commands/error-report.ts';
+import { CheckpointError, UsageError } from '../../src/errors.ts';
 import { defaultConfig } from '../../src/config/load.ts';
 import { RAFDB_CLASS_NAMES } from '../../src/config/schema.ts';
 import {
-  CheckpointError,
   readCheckpoint,
   saveCheckpoint,
   type CheckpointMeta,

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
-import { CheckpointError } from '../../src/io/checkpoint.ts';
+import { CheckpointError } from '../../src/errors.ts';
 import { exportModel } from '../../src/io/export.ts';
 import { inferArchitecture } from '../../src/io/import/architecture.ts';
 import { loadModel, type LoadedModel } from '../../src/io/import/load-model.ts';

@@ -2,7 +2,7 @@
 // estimate, instead of dying with "Aborted()" minutes later.
 import { describe, expect, it } from 'vitest';
 import type { BackendInfo } from '../../src/backend.ts';
-import { UsageError } from '../../src/commands/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { variantFromConfig } from '../../src/config/variant.ts';
 import { checkFitsWasm } from '../../src/train/memory.ts';

@@ -1,21 +1,14 @@
-// The CLI's error contract: exit 2 for anything the user can fix (usage, config, data,
-// checkpoint, an unavailable backend), reported as one line; exit 1 for everything else.
-import { BackendError } from '../backend.ts';
-
-/**
- * A problem with what the user asked for, not with mek: bad arguments, config, data or
- * checkpoint. Commands throw it (or a subclass) and the CLI exits 2 with its message alone.
- */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+// The CLI's error contract: exit 2 for anything the user can fix (a UsageError or one of its
+// subclasses in errors.ts: config, data, checkpoint, an unavailable backend), reported as one
+// line; exit 1 for everything else.
+import { UsageError } from '../errors.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 export function exitCodeFor(err: unknown): number {
-  return err instanceof UsageError || err instanceof BackendError ? EXIT_USAGE : EXIT_FAILURE;
+  return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
 }
 
 /**
