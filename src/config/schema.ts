@@ -1,6 +1,7 @@
 // The single source of truth for configuration: every key, its type, default and meaning.
 // configs/default.yaml is generated from this table (`mek config defaults`), and a test keeps
 // the two identical; experiment configs hold only the keys that differ.
+import type { Interpolation } from '../data/resize.ts';
 
 export type KeyType =
   | { kind: 'string' }
@@ -155,11 +156,11 @@ export interface DataConfig {
   cache_mb: number;
   synth_size: number;
   synth_difficulty: number;
-  eval_interpolation: 'bilinear' | 'bicubic' | 'nearest';
+  eval_interpolation: Interpolation;
 }
 
 export interface AugmentConfig {
-  interpolation: 'bicubic' | 'bilinear' | 'nearest';
+  interpolation: Interpolation;
   hflip: number;
   randaugment: string;
   erasing: number;

@@ -7,9 +7,8 @@ import sharp from 'sharp';
 import { MiB, readRegularFile } from '../io/read-file.ts';
 import { DataError } from '../errors.ts';
 import type { RgbImage } from './image.ts';
-import { resizeLikePil } from './resize.ts';
+import { resizeLikePil, type Interpolation } from './resize.ts';
 
-export type Interpolation = 'bicubic' | 'bilinear' | 'nearest';
 
 /** An image file larger than this is not a face photo (a 16-megapixel JPEG is ~5 MB). */
 const MAX_IMAGE_FILE_BYTES = 256 * MiB;

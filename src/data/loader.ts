@@ -9,6 +9,7 @@ import { DataError } from '../errors.ts';
 import type { Sample } from './labels.ts';
 import type { PreparePool } from './pool.ts';
 import { DEFAULT_MAX_IMAGE_PIXELS } from './decode.ts';
+import type { Interpolation } from './resize.ts';
 
 export interface LoaderOptions {
   samples: Sample[];
@@ -16,7 +17,7 @@ export interface LoaderOptions {
   batchSize: number;
   imageSize: number;
   mode: 'train' | 'eval';
-  interpolation: 'bicubic' | 'bilinear' | 'nearest';
+  interpolation: Interpolation;
   augment: AugmentConfig;
   seed: number;
   /** shuffle: each sample once per epoch in a seeded order; balanced: class uniform, then sample uniform; sequential: file order. */

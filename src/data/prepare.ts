@@ -7,13 +7,14 @@ import { Rng } from '../random.ts';
 import { evalTransform, trainTransform } from './augment/transform.ts';
 import { decodeImage } from './decode.ts';
 import type { RgbImage } from './image.ts';
+import type { Interpolation } from './resize.ts';
 
 export interface PrepareJob {
   path: string;
   size: number;
   mode: 'train' | 'eval';
   /** Resize filter: the augment config's for training, data.eval_interpolation for evaluation. */
-  interpolation: 'bicubic' | 'bilinear' | 'nearest';
+  interpolation: Interpolation;
   augment: AugmentConfig;
   /** Seed of this sample's own generator: augmentation does not depend on decode timing. */
   seed: number;

@@ -5,7 +5,14 @@
 // differ by up to 25 levels, and this is also faster than sharp's resize on face-sized images.
 import type { RgbImage } from './image.ts';
 
-export type ResampleFilter = 'bilinear' | 'bicubic';
+/** A resize filter, as PIL and torchvision name them. */
+export type Interpolation = 'bicubic' | 'bilinear' | 'nearest';
+
+/** Every filter, in the order messages list them. */
+export const INTERPOLATIONS: readonly Interpolation[] = ['bilinear', 'bicubic', 'nearest'];
+
+/** The filters computed here; 'nearest' is sharp's (decode.ts) or a plain lookup (augment/geometry.ts). */
+export type ResampleFilter = Exclude<Interpolation, 'nearest'>;
 
 const PRECISION_BITS = 32 - 8 - 2;
 

@@ -1,7 +1,8 @@
 // Decodes every image a split lists, the way training and evaluation will, so that a corrupt
 // file is found by `mek data check` before a run reaches it (mid-epoch, or at the first
 // evaluation). Images already known to be missing are not looked at again.
-import { decodeImage, type Interpolation } from './decode.ts';
+import { decodeImage } from './decode.ts';
+import type { Interpolation } from './resize.ts';
 import type { Sample } from './labels.ts';
 
 export interface Undecodable {

@@ -16,7 +16,8 @@ import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { CheckpointError } from '../errors.ts';
 import type { Config } from '../config/schema.ts';
-import type { Interpolation } from '../data/decode.ts';
+import type { LoaderPosition } from '../data/loader.ts';
+import { INTERPOLATIONS, type Interpolation } from '../data/resize.ts';
 import { classPrior, type ClassPrior } from '../mek/prior.ts';
 import { ParamStore, storedSpecs } from '../model/params.ts';
 import { variantProblem, type SwinVariant } from '../model/variants.ts';
@@ -62,12 +63,6 @@ export interface StoredArrays {
 export interface OptimizerSection extends StoredArrays {
   /** AdamW's step count, which its bias correction depends on. */
   step: number;
-}
-
-export interface LoaderPosition {
-  epoch: number;
-  /** Samples of `epoch` already consumed. */
-  index: number;
 }
 
 export interface TrainingState {
@@ -142,7 +137,6 @@ export interface Checkpoint {
   optimizer?: OptimizerState;
 }
 
-const INTERPOLATIONS: readonly Interpolation[] = ['bilinear', 'bicubic', 'nearest'];
 const BYTES_PER_VALUE = 4;
 // Files are little-endian, as tfjs and PyTorch write them; a big-endian host swaps.
 const BIG_ENDIAN = endianness() === 'BE';

@@ -14,15 +14,14 @@
 //   rounded to 15 decimals.
 
 import type { RgbImage } from '../image.ts';
+import type { Interpolation } from '../resize.ts';
 import { blankLike, copyImage, type Fill } from './util.ts';
-
-export type Resample = 'nearest' | 'bilinear' | 'bicubic';
 
 /** (a, b, c, d, e, f): input = (a x + b y + c, d x + e y + f) for output pixel centre (x, y). */
 export type AffineMatrix = readonly [number, number, number, number, number, number];
 
 /** Image.transform(img.size, AFFINE, m, resample, fillcolor=fill). */
-export function affine(img: RgbImage, m: AffineMatrix, resample: Resample, fill: Fill): RgbImage {
+export function affine(img: RgbImage, m: AffineMatrix, resample: Interpolation, fill: Fill): RgbImage {
   switch (resample) {
     case 'bilinear':
       return affineBilinear(img, m, fill);
@@ -272,7 +271,7 @@ export function rotationMatrix(degrees: number, width: number, height: number): 
 }
 
 /** Image.rotate(degrees, resample, fillcolor=fill): counter-clockwise, same size. */
-export function rotate(img: RgbImage, degrees: number, resample: Resample, fill: Fill): RgbImage {
+export function rotate(img: RgbImage, degrees: number, resample: Interpolation, fill: Fill): RgbImage {
   const angle = mod360(degrees);
   const { width: w, height: h } = img;
   if (angle === 0) return copyImage(img);
@@ -313,21 +312,21 @@ export function transpose(img: RgbImage, quarter: 90 | 180 | 270): RgbImage {
 }
 
 /** timm shear_x: matrix (1, factor, 0, 0, 1, 0) (shear about the top-left corner). */
-export function shearX(img: RgbImage, factor: number, resample: Resample, fill: Fill): RgbImage {
+export function shearX(img: RgbImage, factor: number, resample: Interpolation, fill: Fill): RgbImage {
   return affine(img, [1, factor, 0, 0, 1, 0], resample, fill);
 }
 
 /** timm shear_y: matrix (1, 0, 0, factor, 1, 0). */
-export function shearY(img: RgbImage, factor: number, resample: Resample, fill: Fill): RgbImage {
+export function shearY(img: RgbImage, factor: number, resample: Interpolation, fill: Fill): RgbImage {
   return affine(img, [1, 0, 0, factor, 1, 0], resample, fill);
 }
 
 /** timm translate_x: output(x) = input(x + pixels), i.e. content moves left for pixels > 0. */
-export function translateX(img: RgbImage, pixels: number, resample: Resample, fill: Fill): RgbImage {
+export function translateX(img: RgbImage, pixels: number, resample: Interpolation, fill: Fill): RgbImage {
   return affine(img, [1, 0, pixels, 0, 1, 0], resample, fill);
 }
 
 /** timm translate_y: output(y) = input(y + pixels), i.e. content moves up for pixels > 0. */
-export function translateY(img: RgbImage, pixels: number, resample: Resample, fill: Fill): RgbImage {
+export function translateY(img: RgbImage, pixels: number, resample: Interpolation, fill: Fill): RgbImage {
   return affine(img, [1, 0, 0, 0, 1, pixels], resample, fill);
 }

@@ -9,7 +9,8 @@
 
 import type { Rng } from '../../random.ts';
 import type { RgbImage } from '../image.ts';
-import { rotate, shearX, shearY, translateX, translateY, type Resample } from './geometry.ts';
+import type { Interpolation } from '../resize.ts';
+import { rotate, shearX, shearY, translateX, translateY } from './geometry.ts';
 import {
   autocontrast,
   enhanceBrightness,
@@ -169,7 +170,7 @@ export interface RandAugmentOptions {
    * ('bicubic' in the release), and picks bilinear or bicubic at random per op only when the
    * interpolation is unset or 'random'.
    */
-  resample?: Resample | 'random';
+  resample?: Interpolation | 'random';
   /** Range of TranslateXRel/YRel as a fraction of the size (timm default 0.45). */
   translatePct?: number;
 }
@@ -240,7 +241,7 @@ export function applyOp(name: RandOpName, img: RgbImage, m: number, rng: Rng, op
   const arg = levelToArg(name, m, rng, opts.translatePct ?? 0.45);
   const fill = opts.fill ?? DEFAULT_FILL;
   const mode = opts.resample ?? 'random';
-  const resample = (): Resample => (mode === 'random' ? (rng.int(2) === 0 ? 'bilinear' : 'bicubic') : mode);
+  const resample = (): Interpolation => (mode === 'random' ? (rng.int(2) === 0 ? 'bilinear' : 'bicubic') : mode);
   switch (name) {
     case 'AutoContrast':
       return autocontrast(img);

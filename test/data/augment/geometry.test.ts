@@ -10,8 +10,8 @@ import {
   translateX,
   translateY,
   transpose,
-  type Resample,
 } from '../../../src/data/augment/geometry.ts';
+import type { Interpolation as Resample } from '../../../src/data/resize.ts';
 import type { Fill } from '../../../src/data/augment/util.ts';
 import { makeImage, pixel, textured } from './helpers.ts';
 

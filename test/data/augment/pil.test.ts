@@ -2,7 +2,8 @@
 // by fixtures/make_pil_ops.py, which calls PIL the way timm's auto_augment does.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { rotate, shearX, shearY, translateX, translateY, type Resample } from '../../../src/data/augment/geometry.ts';
+import { rotate, shearX, shearY, translateX, translateY } from '../../../src/data/augment/geometry.ts';
+import type { Interpolation as Resample } from '../../../src/data/resize.ts';
 import {
   autocontrast,
   enhanceBrightness,
