@@ -1,14 +1,14 @@
 // Loading a configuration: the schema's defaults, then the YAML file (only the keys that
 // differ), then each --set override, every value checked against the schema. A problem is one
 // line naming the file and line (or the --set) and the key, with the nearest known key.
-import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode, stringify } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode, type YAMLMap, stringify } from 'yaml';
 import { ConfigError } from '../errors.ts';
 import { MiB, readRegularFileSync } from '../io/read-file.ts';
+import { SCHEMA, type Config, type KeySpec } from './schema.ts';
+import { parseRandAugmentSpec } from '../data/augment/randaugment.ts';
 
 /** A config lists a few dozen keys. */
 const MAX_CONFIG_BYTES = MiB;
-import { SCHEMA, type Config, type KeySpec } from './schema.ts';
-import { parseRandAugmentSpec } from '../data/augment/randaugment.ts';
 
 const SPECS = new Map(SCHEMA.map((s) => [s.key, s]));
 const SECTIONS = new Set(SCHEMA.map((s) => s.key.split('.')[0]!));
@@ -62,21 +62,12 @@ function readYamlFile(file: string): Map<string, unknown> {
   };
   if (doc.contents === null) return out;
   if (!isMap(doc.contents)) throw new ConfigError(`${file}: a config is a mapping of sections (model:, data:, train:, ...)`);
-  const visit = (node: YamlNode, prefix: string) => {
-    if (!isMap(node)) return;
-    for (const pair of node.items) {
-      const keyNode = pair.key as YamlNode;
-      const name = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-      const key = prefix ? `${prefix}.${name}` : name;
-      const valueNode = pair.value as YamlNode | null;
-      if (!prefix) {
-        if (!SECTIONS.has(name)) throw new ConfigError(`${where(keyNode)}: unknown section '${name}'${suggest(name, [...SECTIONS])}`);
-        if (valueNode === null || !isMap(valueNode)) {
-          throw new ConfigError(`${where(keyNode)}: section '${name}' must be a mapping of keys`);
-        }
-        visit(valueNode, key);
-        continue;
-      }
+  // The same two levels as flattenConfig, walked over YAML nodes to keep their line numbers.
+  for (const { keyNode: sectionNode, name: section, valueNode: keys } of entries(doc.contents)) {
+    if (!SECTIONS.has(section)) throw new ConfigError(`${where(sectionNode)}: unknown section '${section}'${suggest(section, [...SECTIONS])}`);
+    if (keys === null || !isMap(keys)) throw new ConfigError(`${where(sectionNode)}: section '${section}' must be a mapping of keys`);
+    for (const { keyNode, name, valueNode } of entries(keys)) {
+      const key = `${section}.${name}`;
       const spec = SPECS.get(key);
       if (!spec) throw new ConfigError(`${where(keyNode)}: unknown key '${key}'${suggest(key, [...SPECS.keys()])}`);
       const value = valueNode === null ? null : resolve(valueNode, doc, where(valueNode), key);
@@ -84,9 +75,22 @@ function readYamlFile(file: string): Map<string, unknown> {
       if (problem) throw new ConfigError(`${where(valueNode ?? keyNode)}: ${key}: ${problem}`);
       out.set(key, value);
     }
-  };
-  visit(doc.contents, '');
+  }
   return out;
+}
+
+interface YamlEntry {
+  keyNode: YamlNode;
+  name: string;
+  valueNode: YamlNode | null;
+}
+
+function entries(map: YAMLMap): YamlEntry[] {
+  return map.items.map((pair) => {
+    const keyNode = pair.key as YamlNode;
+    const name = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+    return { keyNode, name, valueNode: pair.value as YamlNode | null };
+  });
 }
 
 /** Anchors and aliases are YAML; expanding them is bounded, so an alias bomb is one line too. */
@@ -184,6 +188,15 @@ function checkConsistency(c: Config, where: string): void {
   if (c.loss.drw_beta >= 1) throw new ConfigError(`${where}: loss.drw_beta must be below 1, got ${c.loss.drw_beta} (the effective number of samples divides by 1 - beta)`);
 }
 
+/** A nested config ({section: {name: value}}) as dotted keys ('section.name') and their values; nest() is the inverse. */
+export function flattenConfig(nested: object): Map<string, unknown> {
+  const flat = new Map<string, unknown>();
+  for (const [section, values] of Object.entries(nested)) {
+    for (const [name, value] of Object.entries(values as Record<string, unknown>)) flat.set(`${section}.${name}`, value);
+  }
+  return flat;
+}
+
 function nest(flat: Map<string, unknown>): Config {
   const out: Record<string, Record<string, unknown>> = {};
   for (const [key, value] of flat) {
@@ -228,11 +241,7 @@ export function suggest(word: string, candidates: readonly string[]): string {
  * `sets` applied on top. Keys the schema no longer has are reported like any unknown key.
  */
 export function loadSavedConfig(saved: object, sets: readonly string[] = []): Config {
-  const savedSets = Object.entries(saved).flatMap(([section, values]) =>
-    Object.entries(values as Record<string, unknown>).map(
-      ([key, value]) => `${section}.${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`,
-    ),
-  );
+  const savedSets = [...flattenConfig(saved)].map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
   return loadConfig(undefined, [...savedSets, ...sets]);
 }
 
