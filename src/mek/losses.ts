@@ -27,22 +27,14 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
   return softTargetCrossEntropy(logits, oneHot);
 }
 
-/**
- * The classification term with the focal-style factor of the 2025 follow-up: per sample the
- * cross-entropy against `targets`, times (1 - p_y)^gamma with p_y the softmax probability of
- * the true class (not detached, as in focal loss), so samples the model already gets right
- * (mostly those of the frequent classes) weigh less; the batch mean. gamma 0 is
- * softTargetCrossEntropy exactly.
- */
-export function focalSoftTargetCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, labels: tf.Tensor1D, gamma: number): tf.Scalar {
-  return classificationLoss(logits, targets, labels, { focalGamma: gamma });
-}
-
 export interface ClassificationOptions {
   /** tau * log(prior) per class [K], added to the logits the loss sees (logit adjustment); null: none. */
   logitOffset?: tf.Tensor1D | null;
-  /** Focal-style factor (1 - p_y)^gamma; 0: off. */
-  focalGamma?: number;
+  /**
+   * The focal-style factor (1 - p_y)^gamma of the 2025 follow-up, p_y not detached (as in focal
+   * loss), so samples the model already gets right (mostly of the frequent classes) weigh less; 0: off.
+   */
+  focalGamma: number;
   /** Per-class weight of each sample's loss [K] (deferred re-weighting); null: none. */
   classWeights?: tf.Tensor1D | null;
 }
@@ -55,7 +47,7 @@ export interface ClassificationOptions {
  * whole. With every option off it is softTargetCrossEntropy, op for op.
  */
 export function classificationLoss(logits: tf.Tensor2D, targets: tf.Tensor2D, labels: tf.Tensor1D, opts: ClassificationOptions): tf.Scalar {
-  const gamma = opts.focalGamma ?? 0;
+  const gamma = opts.focalGamma;
   if (!opts.logitOffset && gamma === 0 && !opts.classWeights) return softTargetCrossEntropy(logits, targets);
   const z = opts.logitOffset ? tf.add(logits, opts.logitOffset) : logits;
   const logProbs = tf.logSoftmax(z, -1);

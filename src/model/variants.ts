@@ -79,7 +79,6 @@ export const VARIANTS = {
 } satisfies Record<string, SwinVariant>;
 
 export type VariantName = keyof typeof VARIANTS;
-export const DEFAULT_VARIANT: VariantName = 'swin_t';
 
 export interface StageGeometry {
   /** Tokens per side at this stage's input. */
