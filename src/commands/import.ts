@@ -3,7 +3,7 @@
 import { basename, dirname, extname } from 'node:path';
 import { selectBackend } from '../backend.ts';
 import { loadConfig } from '../config/load.ts';
-import { saveCheckpoint } from '../io/checkpoint.ts';
+import { saveCheckpoint } from '../io/checkpoint/save.ts';
 import { loadModel, printNotes } from '../io/import/load-model.ts';
 import { UsageError } from '../errors.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';

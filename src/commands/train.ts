@@ -3,7 +3,7 @@ import { selectBackend } from '../backend.ts';
 import { loadConfig, loadSavedConfig } from '../config/load.ts';
 import { barReporter, lineReporter } from '../train/progress.ts';
 import { resumePath, runTraining, type TrainSummary } from '../train/run.ts';
-import { readCheckpointMeta } from '../io/checkpoint.ts';
+import { readCheckpointMeta } from '../io/checkpoint/read.ts';
 import { UsageError } from '../errors.ts';
 import { listenForStop } from './stop.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';

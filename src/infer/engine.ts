@@ -2,7 +2,7 @@
 // on request, class activation maps) of a batch of normalised images. mek's own tfjs graph and
 // ONNX Runtime on the exported graph both implement it (tfjs.ts, onnx.ts); select.ts picks one.
 import type { Config } from '../config/schema.ts';
-import type { Preprocessing, Selection } from '../io/checkpoint.ts';
+import type { Preprocessing, Selection } from '../io/checkpoint/format.ts';
 
 export interface EngineOutput {
   /** [n, K] row-major. */

@@ -17,7 +17,8 @@ import { adjustedPredictions, bestTau, sweepAdjustment } from '../eval/adjust.ts
 import { computeMetrics, type Metrics } from '../eval/metrics.ts';
 import { parseMetricsJsonl } from '../eval/history.ts';
 import { confusionPng, curvesPng } from '../eval/plots.ts';
-import { readCheckpoint, saveCheckpoint, type SaveOptions } from '../io/checkpoint.ts';
+import { readCheckpoint } from '../io/checkpoint/read.ts';
+import { saveCheckpoint, type SaveOptions } from '../io/checkpoint/save.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { loadModel } from '../io/import/load-model.ts';
 import { trainingLosses } from '../mek/from-config.ts';

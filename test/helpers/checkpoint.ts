@@ -1,7 +1,7 @@
 // A small checkpoint of a store, saved the way a run saves one: for tests that need a file to
 // point commands at.
 import { defaultConfig } from '../../src/config/load.ts';
-import { saveCheckpoint, type SaveOptions } from '../../src/io/checkpoint.ts';
+import { saveCheckpoint, type SaveOptions } from '../../src/io/checkpoint/save.ts';
 import type { ParamStore } from '../../src/model/params.ts';
 
 /** `<dir>/best.json` of `store` (swin_tiny_test's 56 px input), RAF-DB's class names. */

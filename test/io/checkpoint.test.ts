@@ -11,13 +11,9 @@ import { exitCodeFor, formatError } from '../../src/commands/error-report.ts';
 import { CheckpointError, UsageError } from '../../src/errors.ts';
 import { defaultConfig } from '../../src/config/load.ts';
 import { RAFDB_CLASS_NAMES } from '../../src/config/schema.ts';
-import {
-  readCheckpoint,
-  saveCheckpoint,
-  type CheckpointMeta,
-  type Preprocessing,
-  type SaveOptions,
-} from '../../src/io/checkpoint.ts';
+import type { CheckpointMeta, Preprocessing } from '../../src/io/checkpoint/format.ts';
+import { readCheckpoint } from '../../src/io/checkpoint/read.ts';
+import { saveCheckpoint, type SaveOptions } from '../../src/io/checkpoint/save.ts';
 import { ParamStore } from '../../src/model/params.ts';
 import { VARIANTS } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';

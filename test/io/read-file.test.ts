@@ -10,7 +10,7 @@ import { selectBackend } from '../../src/backend.ts';
 import { decodeImage } from '../../src/data/decode.ts';
 import { loadSplit } from '../../src/data/labels.ts';
 import { defaultConfig, loadConfig } from '../../src/config/load.ts';
-import { readCheckpoint } from '../../src/io/checkpoint.ts';
+import { readCheckpoint } from '../../src/io/checkpoint/read.ts';
 import { saveTestCheckpoint } from '../helpers/checkpoint.ts';
 import { readWeightsFile } from '../../src/io/import/weights-file.ts';
 import { readRegularFile } from '../../src/io/read-file.ts';

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, type BackendInfo } from '../../src/backend.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { synthesizeDataset } from '../../src/data/synth.ts';
-import { readCheckpoint } from '../../src/io/checkpoint.ts';
+import { readCheckpoint } from '../../src/io/checkpoint/read.ts';
 import { lineReporter } from '../../src/train/progress.ts';
 import { newRunDir, runTraining } from '../../src/train/run.ts';
 

@@ -12,7 +12,7 @@ import { predictCommand } from '../../src/commands/predict.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { synthesizeDataset } from '../../src/data/synth.ts';
 import { TAU_GRID } from '../../src/eval/adjust.ts';
-import { readCheckpoint } from '../../src/io/checkpoint.ts';
+import { readCheckpoint } from '../../src/io/checkpoint/read.ts';
 import { lineReporter } from '../../src/train/progress.ts';
 import { runTraining, type TrainSummary } from '../../src/train/run.ts';
 import { runCommands } from '../helpers/cli.ts';

@@ -11,7 +11,7 @@ import { numFeatures, variantProblem, type SwinVariant } from '../../model/varia
 import { Rng } from '../../random.ts';
 import type { ClassPrior } from '../../mek/prior.ts';
 import { CheckpointError } from '../../errors.ts';
-import type { PosthocChoice, Preprocessing, Selection } from '../checkpoint.ts';
+import type { PosthocChoice, Preprocessing, Selection } from '../checkpoint/format.ts';
 import { SafetensorsFormatError } from '../safetensors.ts';
 import { TorchFormatError } from '../torch/torch-file.ts';
 import { PickleFormatError, PickleRefusedError } from '../torch/unpickle.ts';

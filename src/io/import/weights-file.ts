@@ -2,7 +2,8 @@
 // state dict found under the keys the reference and common releases use), safetensors, or
 // our own checkpoint JSON. The format is told by content, not by extension.
 import { storedSpecs } from '../../model/params.ts';
-import { readCheckpoint, type CheckpointMeta } from '../checkpoint.ts';
+import type { CheckpointMeta } from '../checkpoint/format.ts';
+import { readCheckpoint } from '../checkpoint/read.ts';
 import { GiB, readRegularFile } from '../read-file.ts';
 import { looksLikeSafetensors, readSafetensors } from '../safetensors.ts';
 import type { TensorMap } from '../tensor-file.ts';

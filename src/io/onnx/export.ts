@@ -3,7 +3,7 @@
 // the training class prior and post-hoc tau, mek's version).
 import type { ClassPrior } from '../../mek/prior.ts';
 import type { SwinVariant } from '../../model/variants.ts';
-import type { Preprocessing } from '../checkpoint.ts';
+import type { Preprocessing } from '../checkpoint/format.ts';
 import { encodeModel } from './graph.ts';
 import { ferGraph, OPSET } from './fer-graph.ts';
 
