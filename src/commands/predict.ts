@@ -6,7 +6,7 @@ import { selectBackend } from '../backend.ts';
 import { loadConfig } from '../config/load.ts';
 import { createNormalizer } from '../data/augment/normalize.ts';
 import { decodeImage } from '../data/decode.ts';
-import { camGridPng } from '../eval/plots.ts';
+import { camGridPng } from '../eval/plots/cam-grid.ts';
 import type { InferenceEngine, ModelInfo } from '../infer/engine.ts';
 import type { OnnxDevice } from '../infer/onnx.ts';
 import { ENGINE_CHOICES, openModel, type EngineChoice } from '../infer/select.ts';

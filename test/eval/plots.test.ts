@@ -8,8 +8,12 @@ import { createImage } from '../../src/data/image.ts';
 import { parseMetricsJsonl } from '../../src/eval/history.ts';
 import { computeMetrics, metricsFromConfusion } from '../../src/eval/metrics.ts';
 import { sweepAdjustment } from '../../src/eval/adjust.ts';
-import { adjustSweepPng, adjustSweepSvg, camGridPng, camOverlayPng, confusionPng, confusionSvg, curvesPng, curvesSvg, perClassBarsPng } from '../../src/eval/plots.ts';
-import { svgDocument, svgToPng, text } from '../../src/eval/svg.ts';
+import { adjustSweepPng, adjustSweepSvg } from '../../src/eval/plots/adjust-sweep.ts';
+import { camGridPng, camOverlayPng } from '../../src/eval/plots/cam-grid.ts';
+import { confusionPng, confusionSvg } from '../../src/eval/plots/confusion.ts';
+import { curvesPng, curvesSvg } from '../../src/eval/plots/curves.ts';
+import { perClassBarsPng } from '../../src/eval/plots/per-class-bars.ts';
+import { svgDocument, svgToPng, text } from '../../src/eval/plots/svg.ts';
 import { expectPicture, RAFDB_CLASSES, RAFDB_CONFUSION } from './fixtures.ts';
 
 const temp = mkdtempSync(join(tmpdir(), 'mek-plots-'));

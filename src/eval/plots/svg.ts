@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
-import { writeFileAtomic } from '../io/atomic.ts';
+import { writeFileAtomic } from '../../io/atomic.ts';
 
 export const FONT = 'sans-serif';
 /** matplotlib's tab10: distinct, colour-blind tolerable line colours. */
@@ -90,7 +90,7 @@ export function padRange(lo: number, hi: number, log = false): [number, number] 
   return [lo - pad, hi + pad];
 }
 
-function clamp(v: number, lo: number, hi: number): number {
+export function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));
 }
 
