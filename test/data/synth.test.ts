@@ -20,7 +20,8 @@ import {
   synthCounts,
   synthesizeDataset,
 } from '../../src/data/synth.ts';
-import { identitySpread, sampleFace, type FaceSpec } from '../../src/data/synth/face.ts';
+import { sampleFace, type FaceSpec } from '../../src/data/synth/face.ts';
+import { identitySpread } from '../../src/data/synth/identity.ts';
 import { Rng } from '../../src/random.ts';
 import { runCommands } from '../helpers/cli.ts';
 

@@ -2,10 +2,14 @@
 // face coordinates (origin at the face centre, y down) placed by the pose transform. The
 // numbers below are proportions of a cartoon face tuned by eye on contact sheets: what matters
 // is that each action unit moves the features the way the corresponding muscle does.
-import type { Expression, FaceSpec, Identity, Occlusion, Rgb } from './face.ts';
+import type { Rgb } from './colour.ts';
+import type { Expression } from './expression.ts';
+import type { FaceSpec } from './face.ts';
+import type { Identity } from './identity.ts';
+import type { Occlusion } from './nuisance.ts';
+import { clamp } from './sampling.ts';
 
 const f = (x: number): string => (Math.round(x * 100) / 100).toString();
-const clamp = (x: number, a: number, b: number): number => Math.min(b, Math.max(a, x));
 
 function rgb(c: Rgb): string {
   return `rgb(${c.r},${c.g},${c.b})`;
