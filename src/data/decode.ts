@@ -2,13 +2,14 @@
 // grayscale and CMYK converted to sRGB), the whole image resized to size x size with the named
 // filter, 8-bit: PIL's `Image.open(p).convert('RGB').resize((s, s), filter)` of the reference.
 // sharp (libvips) decodes; bilinear and bicubic resizing is resize.ts, bit-identical to PIL's
-// (libvips' cubic kernel differs from PIL's BICUBIC by up to 25 levels and was slower here).
+// (libvips' cubic kernel differs from PIL's BICUBIC by up to 25 levels and was slower here);
+// BMPs, which libvips cannot read, are bmp.ts.
 import sharp from 'sharp';
 import { MiB, readRegularFile } from '../io/read-file.ts';
 import { DataError } from '../errors.ts';
+import { decodeBmp, TooLarge } from './bmp.ts';
 import type { RgbImage } from './image.ts';
 import { resizeLikePil, type Interpolation } from './resize.ts';
-
 
 /** An image file larger than this is not a face photo (a 16-megapixel JPEG is ~5 MB). */
 const MAX_IMAGE_FILE_BYTES = 256 * MiB;
@@ -45,8 +46,6 @@ export async function decodeImage(path: string, size: number, interpolation: Int
   }
 }
 
-class TooLarge extends Error {}
-
 async function decodeBytes(bytes: Buffer, size: number, interpolation: Interpolation, maxPixels: number): Promise<RgbImage> {
   // Decoding to plain RGB first also drops any alpha before resizing, as the reference's
   // convert('RGB') does (sharp would otherwise resize premultiplied colours).
@@ -72,108 +71,4 @@ function rgbImage(data: Buffer, info: sharp.OutputInfo): RgbImage {
 
 function isBmp(b: Buffer): boolean {
   return b.length > 2 && b[0] === 0x42 && b[1] === 0x4d;
-}
-
-// ---- BMP: libvips (as bundled with sharp) has no BMP loader, so uncompressed BMPs, the only
-// kind face datasets ship, are read here. RLE-compressed files are reported as unsupported.
-
-const BI_RGB = 0;
-const BI_BITFIELDS = 3;
-const BI_ALPHABITFIELDS = 6;
-
-function decodeBmp(b: Buffer, maxPixels: number): RgbImage {
-  if (b.length < 26) throw new Error('truncated BMP header');
-  const dataOffset = b.readUInt32LE(10);
-  const headerSize = b.readUInt32LE(14);
-  let width: number;
-  let rawHeight: number;
-  let bpp: number;
-  let compression = BI_RGB;
-  let paletteSize = 0;
-  if (headerSize === 12) {
-    width = b.readUInt16LE(18);
-    rawHeight = b.readInt16LE(20);
-    bpp = b.readUInt16LE(24);
-  } else if (headerSize >= 40 && b.length >= 54) {
-    width = b.readInt32LE(18);
-    rawHeight = b.readInt32LE(22);
-    bpp = b.readUInt16LE(28);
-    compression = b.readUInt32LE(30);
-    paletteSize = b.readUInt32LE(46);
-  } else {
-    throw new Error(`unknown BMP header size ${headerSize}`);
-  }
-  // A negative height means rows are stored top-down.
-  const height = Math.abs(rawHeight);
-  if (width <= 0 || height === 0) throw new Error(`BMP of size ${width}x${rawHeight}`);
-  if (width * height > maxPixels) throw new TooLarge();
-
-  let masks: [number, number, number] | null = null;
-  if (compression === BI_BITFIELDS || compression === BI_ALPHABITFIELDS) {
-    // The masks follow the 40-byte header (and sit inside the longer V4/V5 headers there too).
-    if (b.length < 66) throw new Error('truncated BMP colour masks');
-    masks = [b.readUInt32LE(54), b.readUInt32LE(58), b.readUInt32LE(62)];
-  } else if (compression !== BI_RGB) {
-    throw new Error(`compressed BMP (method ${compression}) is not supported; save it uncompressed or as PNG`);
-  } else if (bpp === 16) {
-    masks = [0x7c00, 0x03e0, 0x001f];
-  } else if (bpp === 32) {
-    masks = [0xff0000, 0x00ff00, 0x0000ff];
-  }
-  if (![1, 4, 8, 16, 24, 32].includes(bpp)) throw new Error(`BMP with ${bpp} bits per pixel`);
-  if ((bpp === 16 || bpp === 32) && !masks) throw new Error('BMP without colour masks');
-
-  let palette: Uint8Array | null = null;
-  const entry = headerSize === 12 ? 3 : 4;
-  if (bpp <= 8) {
-    const count = paletteSize || 1 << bpp;
-    const start = 14 + headerSize;
-    if (start + count * entry > b.length) throw new Error('truncated BMP palette');
-    palette = new Uint8Array(count * 3);
-    for (let i = 0; i < count; i++) {
-      // Palette entries are stored B, G, R (, reserved).
-      palette[i * 3] = b[start + i * entry + 2]!;
-      palette[i * 3 + 1] = b[start + i * entry + 1]!;
-      palette[i * 3 + 2] = b[start + i * entry]!;
-    }
-  }
-
-  const stride = Math.floor((bpp * width + 31) / 32) * 4;
-  if (dataOffset + stride * height > b.length) throw new Error('truncated BMP pixel data');
-  const channels = masks?.map(maskChannel);
-  const out = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    const row = dataOffset + (rawHeight < 0 ? y : height - 1 - y) * stride;
-    for (let x = 0; x < width; x++) {
-      const o = (y * width + x) * 3;
-      if (palette) {
-        const perByte = 8 / bpp;
-        const byte = b[row + Math.floor(x / perByte)]!;
-        const shift = 8 - bpp * ((x % perByte) + 1);
-        const index = (byte >> shift) & ((1 << bpp) - 1);
-        if (index * 3 >= palette.length) throw new Error(`BMP palette index ${index} past its ${palette.length / 3} colours`);
-        out[o] = palette[index * 3]!;
-        out[o + 1] = palette[index * 3 + 1]!;
-        out[o + 2] = palette[index * 3 + 2]!;
-      } else if (bpp === 24) {
-        const p = row + x * 3;
-        out[o] = b[p + 2]!;
-        out[o + 1] = b[p + 1]!;
-        out[o + 2] = b[p]!;
-      } else {
-        const pixel = bpp === 16 ? b.readUInt16LE(row + x * 2) : b.readUInt32LE(row + x * 4);
-        for (let c = 0; c < 3; c++) out[o + c] = channels![c]!(pixel);
-      }
-    }
-  }
-  return { width, height, data: out };
-}
-
-/** Extracts one mask's bits from a pixel, scaled to 0..255. */
-function maskChannel(mask: number): (pixel: number) => number {
-  if (mask === 0) return () => 0;
-  let shift = 0;
-  while (((mask >>> shift) & 1) === 0) shift++;
-  const max = mask >>> shift;
-  return (pixel) => Math.round((((pixel & mask) >>> shift) * 255) / max);
 }
