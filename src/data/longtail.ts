@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { DataError, UsageError } from '../errors.ts';
 import { Rng } from '../random.ts';
-import { readIdx } from './idx.ts';
+import { readIdxDataset, type IdxDataset, type IdxSplit } from './idx-dataset.ts';
 import { LABEL_FILE } from './synth.ts';
 
 /** Fashion-MNIST's classes in label order (Zalando's README). */
@@ -40,14 +40,6 @@ const GENERATOR_VERSION = 1;
 /** PNG encodes in flight; sharp runs each on its own thread pool. */
 const WRITE_CONCURRENCY = 4;
 
-/** The IDX files of a split, as the MNIST family names them (plain or gzipped; `-idx` or `.idx`). */
-const SOURCE_FILES = {
-  trainImages: ['train-images-idx3-ubyte', 'train-images.idx3-ubyte'],
-  trainLabels: ['train-labels-idx1-ubyte', 'train-labels.idx1-ubyte'],
-  testImages: ['t10k-images-idx3-ubyte', 't10k-images.idx3-ubyte'],
-  testLabels: ['t10k-labels-idx1-ubyte', 't10k-labels.idx1-ubyte'],
-} as const;
-
 /**
  * Images per class of the exponential profile: n_max * ratio^(-i / (K - 1)), floored. A value
  * within 1e-9 of an integer counts as that integer, so 6000 / 50 stays 120 whatever the
@@ -58,63 +50,6 @@ export function longTailCounts(nMax: number, ratio: number, classes: number): nu
     const x = classes === 1 ? nMax : nMax * Math.pow(ratio, -i / (classes - 1));
     return Math.floor(x + 1e-9);
   });
-}
-
-export interface IdxSplit {
-  /** The image file, for messages and the manifest. */
-  imageFile: string;
-  labelFile: string;
-  count: number;
-  rows: number;
-  cols: number;
-  /** count * rows * cols bytes, row-major. */
-  pixels: Uint8Array;
-  /** count labels, 0-based. */
-  labels: Uint8Array;
-}
-
-export interface IdxDataset {
-  dir: string;
-  train: IdxSplit;
-  test: IdxSplit;
-}
-
-function findSource(dir: string, names: readonly string[]): string {
-  const tried = names.flatMap((n) => [n, `${n}.gz`]);
-  for (const name of tried) {
-    const path = join(dir, name);
-    if (existsSync(path)) return path;
-  }
-  throw new DataError(`${dir}: no ${tried[0]} (looked for ${tried.join(', ')})`);
-}
-
-function readSplit(dir: string, imageNames: readonly string[], labelNames: readonly string[], classes: number): IdxSplit {
-  const imageFile = findSource(dir, imageNames);
-  const labelFile = findSource(dir, labelNames);
-  const images = readIdx(imageFile, 3);
-  const labels = readIdx(labelFile, 1);
-  const [count, rows, cols] = images.dims as [number, number, number];
-  if (labels.dims[0] !== count) {
-    throw new DataError(`${labelFile}: ${labels.dims[0]} labels for the ${count} images of ${imageFile}`);
-  }
-  const bad = labels.data.findIndex((l) => l >= classes);
-  if (bad >= 0) {
-    throw new DataError(`${labelFile}: label ${labels.data[bad]} at index ${bad} is not a class (${classes} classes: labels 0..${classes - 1})`);
-  }
-  if (rows === 0 || cols === 0) throw new DataError(`${imageFile}: images of ${rows} x ${cols} pixels`);
-  return { imageFile, labelFile, count, rows, cols, pixels: images.data, labels: labels.data };
-}
-
-/** The four IDX files of an MNIST-style dataset in `dir`. Problems are DataErrors naming the file. */
-export function readIdxDataset(dir: string, classes: number): IdxDataset {
-  if (!existsSync(dir)) throw new DataError(`${dir}: no such folder (--from: the folder holding the IDX files, e.g. /usr/share/datasets/fashion-mnist)`);
-  if (!statSync(dir).isDirectory()) throw new DataError(`${dir}: not a folder (--from: the folder holding the IDX files)`);
-  const train = readSplit(dir, SOURCE_FILES.trainImages, SOURCE_FILES.trainLabels, classes);
-  const test = readSplit(dir, SOURCE_FILES.testImages, SOURCE_FILES.testLabels, classes);
-  if (train.rows !== test.rows || train.cols !== test.cols) {
-    throw new DataError(`${test.imageFile}: ${test.rows} x ${test.cols} images, but ${train.imageFile} holds ${train.rows} x ${train.cols}`);
-  }
-  return { dir, train, test };
 }
 
 function classCounts(labels: Uint8Array, classes: number): number[] {
@@ -288,22 +223,47 @@ export async function writeLongTail(options: WriteLongTailOptions): Promise<Long
 
   const existing = existsSync(out) ? await readManifest(out) : null;
   if (existing?.complete && sameSet(existing, src, opts)) return result(false);
+  refuseOccupied(out, existing, src, opts, force);
+  const imageDir = await clearOutput(out);
+  const manifest = manifestFor(src, plan, opts);
+  await writeAtomic(join(out, LONGTAIL_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+
+  const items = [
+    ...plan.train.map((index, i) => ({ name: imageName('train', i), split: src.train, index })),
+    ...plan.test.map((index, i) => ({ name: imageName('test', i), split: src.test, index })),
+  ];
+  await writeImages(items, imageDir, onProgress);
+  await writeAtomic(join(out, CLASSES_FILE), opts.classes.join('\n') + '\n');
+  await writeAtomic(join(out, SOURCE_INDEX_FILE), items.map((it) => `${it.name} ${it.index}\n`).join(''));
+  await writeAtomic(join(out, LABEL_FILE), items.map((it) => `${it.name} ${it.split.labels[it.index]! + 1}\n`).join(''));
+  await writeAtomic(join(out, LONGTAIL_MANIFEST), JSON.stringify({ ...manifest, complete: true }, null, 2) + '\n');
+  return result(true);
+}
+
+/** A UsageError unless `out` is empty, holds this set (an interrupted run is simply redone) or `force` says to replace it. */
+function refuseOccupied(out: string, existing: Manifest | null, src: IdxDataset, opts: LongTailOptions, force: boolean): void {
   const occupied = existsSync(out) && readdirSync(out).length > 0;
-  // An interrupted run of the same set is simply redone; anything else needs --force.
   if (occupied && !(existing && sameSet(existing, src, opts)) && !force) {
     const what = existing
       ? `a different long-tailed set (ratio ${existing.ratio}, seed ${existing.seed}, test ${existing.test})`
       : 'files that are not a long-tailed set';
     throw new UsageError(`${out} already holds ${what}; choose another --out or pass --force to replace it`);
   }
+}
 
+/** Removes what an earlier run wrote to `out` and returns the (new, empty) image folder. */
+async function clearOutput(out: string): Promise<string> {
   // Only what this command writes is removed: a different set's images would otherwise linger.
   for (const f of [LONGTAIL_MANIFEST, LABEL_FILE, CLASSES_FILE, SOURCE_INDEX_FILE]) await rm(join(out, f), { force: true });
   await rm(join(out, LONGTAIL_IMAGE_DIR), { recursive: true, force: true });
   const imageDir = join(out, LONGTAIL_IMAGE_DIR);
   await mkdir(imageDir, { recursive: true });
+  return imageDir;
+}
 
-  const manifest: Manifest = {
+/** The manifest of the set about to be written, still marked incomplete. */
+function manifestFor(src: IdxDataset, plan: LongTailPlan, opts: LongTailOptions): Manifest {
+  return {
     generator: 'mek data longtail',
     version: GENERATOR_VERSION,
     source: {
@@ -322,12 +282,17 @@ export async function writeLongTail(options: WriteLongTailOptions): Promise<Long
     counts: { train: plan.trainCounts, test: plan.testCounts },
     complete: false,
   };
-  await writeAtomic(join(out, LONGTAIL_MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+}
 
-  const items = [
-    ...plan.train.map((index, i) => ({ name: imageName('train', i), split: src.train, index })),
-    ...plan.test.map((index, i) => ({ name: imageName('test', i), split: src.test, index })),
-  ];
+interface ImageItem {
+  name: string;
+  split: IdxSplit;
+  /** Index of the image in its source split. */
+  index: number;
+}
+
+/** Encodes and writes every item, WRITE_CONCURRENCY at a time. */
+async function writeImages(items: ImageItem[], imageDir: string, onProgress?: (done: number, total: number) => void): Promise<void> {
   let next = 0;
   let done = 0;
   const worker = async (): Promise<void> => {
@@ -338,12 +303,6 @@ export async function writeLongTail(options: WriteLongTailOptions): Promise<Long
     }
   };
   await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, items.length) }, worker));
-
-  await writeAtomic(join(out, CLASSES_FILE), opts.classes.join('\n') + '\n');
-  await writeAtomic(join(out, SOURCE_INDEX_FILE), items.map((it) => `${it.name} ${it.index}\n`).join(''));
-  await writeAtomic(join(out, LABEL_FILE), items.map((it) => `${it.name} ${it.split.labels[it.index]! + 1}\n`).join(''));
-  await writeAtomic(join(out, LONGTAIL_MANIFEST), JSON.stringify({ ...manifest, complete: true }, null, 2) + '\n');
-  return result(true);
 }
 
 /** One source image as a grayscale PNG. */
