@@ -19,23 +19,26 @@ export interface SwinVariant {
   embeddingSize: number;
 }
 
-const RAFDB_CLASSES = 7;
+/** What every shipped variant shares: RGB input, the paper's 7x7 windows, MLP ratio and biases, RAF-DB's 7 classes. */
+const SHARED = {
+  inChans: 3,
+  windowSize: 7,
+  mlpRatio: 4,
+  qkvBias: true,
+  patchNorm: true,
+  numClasses: 7,
+} as const;
 
 export const VARIANTS = {
   /** The paper's backbone: Swin-T adapted to 112x112 faces with patch size 2. */
   swin_t: {
+    ...SHARED,
     imgSize: 112,
     patchSize: 2,
-    inChans: 3,
     embedDim: 96,
     depths: [2, 2, 6, 2],
     numHeads: [3, 6, 12, 24],
-    windowSize: 7,
-    mlpRatio: 4,
-    qkvBias: true,
-    patchNorm: true,
     dropPathRate: 0.1,
-    numClasses: RAFDB_CLASSES,
     embeddingSize: 512,
   },
   /**
@@ -43,18 +46,13 @@ export const VARIANTS = {
    * attention grid), for tests and the CPU demo.
    */
   swin_tiny_test: {
+    ...SHARED,
     imgSize: 56,
     patchSize: 2,
-    inChans: 3,
     embedDim: 16,
     depths: [2, 2, 2],
     numHeads: [2, 2, 4],
-    windowSize: 7,
-    mlpRatio: 4,
-    qkvBias: true,
-    patchNorm: true,
     dropPathRate: 0.1,
-    numClasses: RAFDB_CLASSES,
     embeddingSize: 32,
   },
   /**
@@ -62,18 +60,13 @@ export const VARIANTS = {
    * quarter of the tokens, so a few hundred steps fit in minutes on two cores.
    */
   swin_demo: {
+    ...SHARED,
     imgSize: 56,
     patchSize: 4,
-    inChans: 3,
     embedDim: 32,
     depths: [2, 2],
     numHeads: [2, 4],
-    windowSize: 7,
-    mlpRatio: 4,
-    qkvBias: true,
-    patchNorm: true,
     dropPathRate: 0.05,
-    numClasses: RAFDB_CLASSES,
     embeddingSize: 32,
   },
 } satisfies Record<string, SwinVariant>;

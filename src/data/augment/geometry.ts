@@ -162,88 +162,86 @@ function fix16(v: number): number {
 }
 
 function affineNearest(img: RgbImage, m: AffineMatrix, fill: Fill): RgbImage {
-  const { width: w, height: h } = img;
-  const src = img.data;
   const out = blankLike(img);
   fillImage(out, fill);
-  const dst = out.data;
   const [a, b, c, d, e, f] = m;
-  if (b === 0 && d === 0) {
-    // ImagingScaleAffine: positions accumulated in doubles.
-    const xin = new Int32Array(w);
-    let xo = c + a * 0.5;
-    for (let x = 0; x < w; x++) {
-      xin[x] = coord(xo);
-      xo += a;
-    }
-    let yo = f + e * 0.5;
-    for (let y = 0; y < h; y++) {
-      const yi = coord(yo);
-      yo += e;
-      if (yi < 0 || yi >= h) continue;
-      for (let x = 0; x < w; x++) {
-        const xi = xin[x]!;
-        if (xi < 0 || xi >= w) continue;
-        const s = (yi * w + xi) * 3;
-        const o = (y * w + x) * 3;
-        dst[o] = src[s]!;
-        dst[o + 1] = src[s + 1]!;
-        dst[o + 2] = src[s + 2]!;
-      }
-    }
-    return out;
-  }
+  const { width: w, height: h } = img;
   const fits = (x: number, y: number) => Math.abs(x * a + y * b + c) < 32768 && Math.abs(x * d + y * e + f) < 32768;
-  if (fits(0, 0) && fits(w, h) && fits(0, h) && fits(w, 0)) {
-    // affine_fixed: 16.16 fixed point, positions accumulated in integers.
-    const a0 = fix16(a);
-    const a1 = fix16(b);
-    const a3 = fix16(d);
-    const a4 = fix16(e);
-    let a2 = fix16(c + a * 0.5 + b * 0.5);
-    let a5 = fix16(f + d * 0.5 + e * 0.5);
-    for (let y = 0; y < h; y++) {
-      let xx = a2;
-      let yy = a5;
-      for (let x = 0; x < w; x++) {
-        const xi = xx >> 16;
-        const yi = yy >> 16;
-        xx = (xx + a0) | 0;
-        yy = (yy + a3) | 0;
-        if (xi < 0 || xi >= w || yi < 0 || yi >= h) continue;
-        const s = (yi * w + xi) * 3;
-        const o = (y * w + x) * 3;
-        dst[o] = src[s]!;
-        dst[o + 1] = src[s + 1]!;
-        dst[o + 2] = src[s + 2]!;
-      }
-      a2 = (a2 + a1) | 0;
-      a5 = (a5 + a4) | 0;
-    }
-    return out;
+  // PIL picks one of three loops, and their rounding differs: follow the same choice.
+  if (b === 0 && d === 0) scaleNearest(img, m, out);
+  else if (fits(0, 0) && fits(w, h) && fits(0, h) && fits(w, 0)) fixedPointNearest(img, m, out);
+  else floatNearest(img, m, out);
+  return out;
+}
+
+/** Copies source pixel (xi, yi) to output pixel (x, y) when the source lies inside the image. */
+function copyPixel(src: Uint8Array, dst: Uint8Array, w: number, h: number, xi: number, yi: number, x: number, y: number): void {
+  if (xi < 0 || xi >= w || yi < 0 || yi >= h) return;
+  const s = (yi * w + xi) * 3;
+  const o = (y * w + x) * 3;
+  dst[o] = src[s]!;
+  dst[o + 1] = src[s + 1]!;
+  dst[o + 2] = src[s + 2]!;
+}
+
+/** ImagingScaleAffine: no rotation or shear; positions accumulated in doubles. */
+function scaleNearest(img: RgbImage, m: AffineMatrix, out: RgbImage): void {
+  const { width: w, height: h, data: src } = img;
+  const [a, , c, , e, f] = m;
+  const xin = new Int32Array(w);
+  let xo = c + a * 0.5;
+  for (let x = 0; x < w; x++) {
+    xin[x] = coord(xo);
+    xo += a;
   }
-  // Floating-point fallback of ImagingTransformAffine (huge offsets only).
+  let yo = f + e * 0.5;
+  for (let y = 0; y < h; y++) {
+    const yi = coord(yo);
+    yo += e;
+    for (let x = 0; x < w; x++) copyPixel(src, out.data, w, h, xin[x]!, yi, x, y);
+  }
+}
+
+/** affine_fixed: 16.16 fixed point, positions accumulated in integers. */
+function fixedPointNearest(img: RgbImage, m: AffineMatrix, out: RgbImage): void {
+  const { width: w, height: h, data: src } = img;
+  const [a, b, c, d, e, f] = m;
+  const a0 = fix16(a);
+  const a1 = fix16(b);
+  const a3 = fix16(d);
+  const a4 = fix16(e);
+  let a2 = fix16(c + a * 0.5 + b * 0.5);
+  let a5 = fix16(f + d * 0.5 + e * 0.5);
+  for (let y = 0; y < h; y++) {
+    let xx = a2;
+    let yy = a5;
+    for (let x = 0; x < w; x++) {
+      copyPixel(src, out.data, w, h, xx >> 16, yy >> 16, x, y);
+      xx = (xx + a0) | 0;
+      yy = (yy + a3) | 0;
+    }
+    a2 = (a2 + a1) | 0;
+    a5 = (a5 + a4) | 0;
+  }
+}
+
+/** The floating-point loop of ImagingTransformAffine (huge offsets only). */
+function floatNearest(img: RgbImage, m: AffineMatrix, out: RgbImage): void {
+  const { width: w, height: h, data: src } = img;
+  const [a, b, c, d, e, f] = m;
   let xo = c + b * 0.5 + a * 0.5;
   let yo = f + e * 0.5 + d * 0.5;
   for (let y = 0; y < h; y++) {
     let xx = xo;
     let yy = yo;
     for (let x = 0; x < w; x++) {
-      const xi = coord(xx);
-      const yi = coord(yy);
+      copyPixel(src, out.data, w, h, coord(xx), coord(yy), x, y);
       xx += a;
       yy += d;
-      if (xi < 0 || xi >= w || yi < 0 || yi >= h) continue;
-      const s = (yi * w + xi) * 3;
-      const o = (y * w + x) * 3;
-      dst[o] = src[s]!;
-      dst[o + 1] = src[s + 1]!;
-      dst[o + 2] = src[s + 2]!;
     }
     xo += b;
     yo += e;
   }
-  return out;
 }
 
 /** Python's round(v, 15), correctly rounded. */
