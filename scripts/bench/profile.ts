@@ -20,7 +20,7 @@ const { values: args } = parseArgs({
     variant: { type: 'string', default: 'swin_demo' },
     batch: { type: 'string', default: '32' },
     'micro-batch': { type: 'string', default: '0' },
-    checkpoint: { type: 'boolean', default: false },
+    recompute: { type: 'boolean', default: false },
     top: { type: 'string', default: '30' },
     'by-shape': { type: 'boolean', default: false },
   },
@@ -39,7 +39,7 @@ const ctx = {
   rng: new Rng(1),
   training: true,
   microBatch: Number(args['micro-batch']),
-  checkpoint: args.checkpoint,
+  recompute: args.recompute,
 };
 const images = tf.randomUniform([batch, variant.imgSize, variant.imgSize, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
 const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % variant.numClasses), 'int32');

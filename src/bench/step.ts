@@ -56,7 +56,7 @@ export async function benchSteps(o: StepBenchOptions, onStep?: (i: number, secon
     rng: new Rng(1),
     training: true,
     microBatch: o.microBatch,
-    checkpoint: o.recompute,
+    recompute: o.recompute,
   };
   const images = tf.randomUniform([o.batch, variant.imgSize, variant.imgSize, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.tensor1d(Array.from({ length: o.batch }, (_, i) => i % variant.numClasses), 'int32');

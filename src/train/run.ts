@@ -208,16 +208,16 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     clipNorm: config.optim.clip_norm,
     rng,
     training: true,
-    checkpoint: false,
+    recompute: false,
   };
   // Memory is planned per thread: each computes its part of the batch.
   const threads = threadsFor(config, opts.backend);
   const perThread = perThreadConfig(config, threads);
-  ctx.checkpoint = useRecompute(perThread, opts.backend, variant);
-  ctx.microBatch = microBatchFor(perThread, opts.backend, variant, ctx.checkpoint);
+  ctx.recompute = useRecompute(perThread, opts.backend, variant);
+  ctx.microBatch = microBatchFor(perThread, opts.backend, variant, ctx.recompute);
   const replicas =
     threads > 1
-      ? await ReplicaPool.start(threads - 1, { backend: opts.backend.name, store, loss: ctx.loss, training: true, microBatch: ctx.microBatch, recompute: ctx.checkpoint })
+      ? await ReplicaPool.start(threads - 1, { backend: opts.backend.name, store, loss: ctx.loss, training: true, microBatch: ctx.microBatch, recompute: ctx.recompute })
       : null;
 
   const pool = new PreparePool(config.data.workers);
@@ -313,7 +313,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
       `${train.samples.length} train / ${val ? `${val.samples.length} validation / ` : ''}${test.samples.length} test images; run folder ${runDir}` +
       (threads > 1 ? `; ${threads} threads share each batch` : '') +
       (ctx.microBatch ? `; micro-batches of ${ctx.microBatch}` : '') +
-      (ctx.checkpoint ? '; recomputing blocks in backward' : ''),
+      (ctx.recompute ? '; recomputing blocks in backward' : ''),
   );
   let step = resumeFrom ? resumeFrom.meta.step : 0;
   let lastMetrics: Record<string, unknown> = {};

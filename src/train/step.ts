@@ -26,8 +26,8 @@ export interface TrainContext {
   training: boolean;
   /** Images per forward/backward chunk (before the flipped copies); 0 or absent: the whole batch. */
   microBatch?: number;
-  /** Recompute blocks in the backward pass (activation checkpointing) to bound memory. */
-  checkpoint?: boolean;
+  /** Recompute blocks in the backward pass to bound memory (train.recompute). */
+  recompute?: boolean;
 }
 
 export interface Batch {
@@ -53,7 +53,7 @@ function chunkLossAndGradients(ctx: TrainContext, images: tf.Tensor4D, labels: t
     const b = images.shape[0];
     // Clean and mirrored views in one batch: one pass through the network for both.
     const input = ctx.loss.rac ? tf.concat([images, tf.reverse(images, 2)], 0) : images;
-    const out = ferForward(params, input, ctx.consts, { training: ctx.training, rng: ctx.rng, checkpoint: ctx.checkpoint });
+    const out = ferForward(params, input, ctx.consts, { training: ctx.training, rng: ctx.rng, recompute: ctx.recompute });
     const k = out.logits.shape[1];
     const logits = ctx.loss.rac ? (tf.slice(out.logits, [0, 0], [b, k]) as tf.Tensor2D) : out.logits;
     const [cams, camsOfFlipped] = ctx.loss.rac ? (tf.split(out.cams, 2, 0) as tf.Tensor4D[]) : [null, null];

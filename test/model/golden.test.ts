@@ -88,7 +88,7 @@ describe.each<BackendName>(['cpu', 'wasm'])('golden values on %s', (backend) => 
     const ctx = lossContext(store, consts, tiny);
     const { terms, grads } = lossAndGradients(ctx, batch);
     // The same gradients when every block is recomputed in the backward pass.
-    const recomputed = lossAndGradients({ ...ctx, checkpoint: true }, batch);
+    const recomputed = lossAndGradients({ ...ctx, recompute: true }, batch);
     expect(record('tiny.loss.total', [recomputed.terms.total.dataSync()[0]!], [tiny.loss.total])).toBeLessThan(TOL);
     expect(record('tiny.loss.rbl', [terms.cls.dataSync()[0]!], [tiny.loss.rbl])).toBeLessThan(TOL);
     expect(record('tiny.loss.rac', [terms.rac!.dataSync()[0]!], [tiny.loss.rac])).toBeLessThan(TOL);
@@ -98,7 +98,7 @@ describe.each<BackendName>(['cpu', 'wasm'])('golden values on %s', (backend) => 
     trainable.forEach((v, i) => {
       const name = store.nameOf(v);
       expect(record('tiny.grads', grads[i]!.dataSync(), decode(tiny.grads[name]).data), name).toBeLessThan(TOL);
-      expect(record('tiny.grads_checkpointed', recomputed.grads[i]!.dataSync(), decode(tiny.grads[name]).data), name).toBeLessThan(TOL);
+      expect(record('tiny.grads_recomputed', recomputed.grads[i]!.dataSync(), decode(tiny.grads[name]).data), name).toBeLessThan(TOL);
     });
     tf.dispose([recomputed.terms.total, recomputed.terms.cls, recomputed.terms.rac!, ...recomputed.grads]);
     tf.dispose([terms.total, terms.cls, terms.rac!, ...grads]);

@@ -54,7 +54,7 @@ describe.each(['wasm'] as const)('a training step on %s', (backend) => {
     const optimizer = new AdamW(store.trainable(), { weightDecay: 0.05 });
     const images = tf.randomUniform([2, 56, 56, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
     const labels = tf.tensor1d([0, 5], 'int32');
-    for (const plan of [{}, { microBatch: 1, checkpoint: true }]) {
+    for (const plan of [{}, { microBatch: 1, recompute: true }]) {
       const ctx = {
         store,
         consts,

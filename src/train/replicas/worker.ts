@@ -31,7 +31,7 @@ const ctx: TrainContext = {
   rng: new Rng(0),
   training: init.training,
   microBatch: init.microBatch,
-  checkpoint: init.recompute,
+  recompute: init.recompute,
 };
 
 function loadParams(): void {
