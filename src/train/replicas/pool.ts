@@ -117,7 +117,6 @@ export class ReplicaPool {
           share: n / total,
           loss: ctx.loss,
           seed: ctx.rng.nextUint32(),
-          paramsChanged: true,
         }),
       );
       start += n;
@@ -167,7 +166,7 @@ export class ReplicaPool {
       const rows = tf.slice(images, [start, 0, 0, 0], [n, -1, -1, -1]);
       const data = (await rows.data()) as Float32Array;
       rows.dispose();
-      replies.push(this.send(replica, { kind: 'infer', images: data, chunk, paramsChanged: true }));
+      replies.push(this.send(replica, { kind: 'infer', images: data, chunk }));
       start += n;
     }
     const own = tf.slice(images, [0, 0, 0, 0], [parts[0]!, -1, -1, -1]);

@@ -45,7 +45,7 @@ function loadParams(): void {
 
 async function gradients(r: Extract<ReplicaRequest, { kind: 'gradients' }>): Promise<ReplicaReply> {
   if (!init.loss) throw new Error('this replica was started for inference only');
-  if (r.paramsChanged) loadParams();
+  loadParams();
   ctx.rng = new Rng(r.seed);
   ctx.loss = r.loss;
   const n = r.labels.length;
@@ -65,7 +65,7 @@ async function gradients(r: Extract<ReplicaRequest, { kind: 'gradients' }>): Pro
 }
 
 async function infer(r: Extract<ReplicaRequest, { kind: 'infer' }>): Promise<ReplicaReply> {
-  if (r.paramsChanged) loadParams();
+  loadParams();
   const s = init.variant.imgSize;
   const images = tf.tensor4d(r.images, [r.images.length / (s * s * 3), s, s, 3]);
   const out = ferInference(store.params, images, consts, r.chunk);
