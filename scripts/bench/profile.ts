@@ -7,8 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendChoice } from '../../src/backend.ts';
 import { balanceWeights } from '../../src/mek/balance.ts';
 import { REFERENCE_LOSS } from '../../src/mek/objective.ts';
-import { ParamStore } from '../../src/model/params.ts';
-import { SwinConstants } from '../../src/model/swin.ts';
+import { Model } from '../../src/model/model.ts';
 import { VARIANTS, type VariantName } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
 import { AdamW } from '../../src/train/adamw.ts';
@@ -28,12 +27,10 @@ const { values: args } = parseArgs({
 const variant = VARIANTS[args.variant as VariantName];
 const batch = Number(args.batch);
 await selectBackend(args.backend as BackendChoice);
-const store = ParamStore.init(variant, new Rng(2048));
-const consts = new SwinConstants(variant);
+const model = Model.init(variant, new Rng(2048));
 const ctx = {
-  store,
-  consts,
-  optimizer: new AdamW(store.trainable(), { weightDecay: 0.05 }),
+  model,
+  optimizer: new AdamW(model.weights.trainable(), { weightDecay: 0.05 }),
   loss: { ...REFERENCE_LOSS, classWeights: balanceWeights([1290, 281, 717, 4772, 1982, 705, 2524]) },
   clipNorm: 5,
   rng: new Rng(1),

@@ -22,8 +22,8 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { loadModel } from '../io/import/load-model.ts';
 import { trainingLosses } from '../mek/from-config.ts';
 import { classPrior, logPrior, type ClassPrior } from '../mek/prior.ts';
+import { Model } from '../model/model.ts';
 import { ParamStore } from '../model/params.ts';
-import { SwinConstants } from '../model/swin.ts';
 import { Rng } from '../random.ts';
 import { AdamW } from './adamw.ts';
 import { tfjsEngineOver } from '../infer/tfjs.ts';
@@ -178,12 +178,14 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
 
   const training = resumeFrom?.meta.training;
   const rng = training?.rngState ? new Rng(training.rngState) : new Rng(config.train.seed);
-  const store = resumeFrom
-    ? ParamStore.fromValues(variant, resumeFrom.values)
-    : config.model.init
-      ? await initialWeights(config, progress, rng)
-      : ParamStore.init(variant, rng);
-  const consts = new SwinConstants(variant);
+  const model = new Model(
+    resumeFrom
+      ? ParamStore.fromValues(variant, resumeFrom.values)
+      : config.model.init
+        ? await initialWeights(config, progress, rng)
+        : ParamStore.init(variant, rng),
+  );
+  const store = model.weights;
   const optimizer = new AdamW(store.trainable(), {
     beta1: config.optim.betas[0],
     beta2: config.optim.betas[1],
@@ -201,8 +203,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     totalSteps: config.train.steps,
   };
   const ctx: TrainContext = {
-    store,
-    consts,
+    model,
     optimizer,
     loss: losses.at(0),
     clipNorm: config.optim.clip_norm,
@@ -217,7 +218,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   ctx.microBatch = microBatchFor(perThread, opts.backend, variant, ctx.recompute);
   const replicas =
     threads > 1
-      ? await ReplicaPool.start(threads - 1, { backend: opts.backend.name, store, loss: ctx.loss, training: true, microBatch: ctx.microBatch, recompute: ctx.recompute })
+      ? await ReplicaPool.start(threads - 1, { backend: opts.backend.name, model, loss: ctx.loss, training: true, microBatch: ctx.microBatch, recompute: ctx.recompute })
       : null;
 
   const pool = new PreparePool(config.data.workers);
@@ -263,7 +264,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
       true,
     );
   // Evaluation runs the model being trained, its batches shared with the replica threads.
-  const evalEngine = tfjsEngineOver(store, consts, replicas, '');
+  const evalEngine = tfjsEngineOver(model, replicas, '');
   const evaluateSplit = async (split: SplitSamples) => {
     progress.evalStart(split.samples.length);
     const result = await evaluate(evalEngine, evalLoader(split), {
@@ -404,8 +405,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     await pool.close();
     await replicas?.close();
     optimizer.dispose();
-    consts.dispose();
-    store.dispose();
+    model.dispose();
     // A stopped run says why in its summary too, beside the line on stderr.
     if (stopped !== null) await writeSummary(runDir, { step, interrupted: false, stopped, best, last: lastEval, selection, test: null, posthoc: null });
   }

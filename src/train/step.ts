@@ -6,16 +6,13 @@ import * as tf from '@tensorflow/tfjs-core';
 // (for the same tfjs-core instance, which it requires rather than embeds).
 import '@tensorflow/tfjs';
 import { mekLoss, type MekLossOptions } from '../mek/objective.ts';
-import { ferForward } from '../model/fer.ts';
-import type { ParamStore } from '../model/params.ts';
-import type { SwinConstants } from '../model/swin.ts';
+import type { Model } from '../model/model.ts';
 import type { Rng } from '../random.ts';
 import type { AdamW } from './adamw.ts';
 import { clipByGlobalNorm, globalNorm } from './clip.ts';
 
 export interface TrainContext {
-  store: ParamStore;
-  consts: SwinConstants;
+  model: Model;
   optimizer: AdamW;
   loss: MekLossOptions;
   /** Max global gradient norm; 0 or Infinity disables clipping. */
@@ -45,15 +42,14 @@ export interface StepResult {
 
 /** Loss terms and gradients of one chunk of the batch, each scaled by `share` of the batch. */
 function chunkLossAndGradients(ctx: TrainContext, images: tf.Tensor4D, labels: tf.Tensor1D, share: number) {
-  const trainable = ctx.store.trainable();
-  const params = ctx.store.params;
+  const trainable = ctx.model.weights.trainable();
   let cls: tf.Scalar | null = null;
   let rac: tf.Scalar | null = null;
   const { value, grads } = tf.variableGrads(() => {
     const b = images.shape[0];
     // Clean and mirrored views in one batch: one pass through the network for both.
     const input = ctx.loss.rac ? tf.concat([images, tf.reverse(images, 2)], 0) : images;
-    const out = ferForward(params, input, ctx.consts, { training: ctx.training, rng: ctx.rng, recompute: ctx.recompute });
+    const out = ctx.model.forward(input, { training: ctx.training, rng: ctx.rng, recompute: ctx.recompute });
     const k = out.logits.shape[1];
     const logits = ctx.loss.rac ? (tf.slice(out.logits, [0, 0], [b, k]) as tf.Tensor2D) : out.logits;
     const [cams, camsOfFlipped] = ctx.loss.rac ? (tf.split(out.cams, 2, 0) as tf.Tensor4D[]) : [null, null];
@@ -65,14 +61,14 @@ function chunkLossAndGradients(ctx: TrainContext, images: tf.Tensor4D, labels: t
   }, trainable);
   const ordered = trainable.map((v) => {
     const g = grads[v.name];
-    if (!g) throw new Error(`no gradient reached ${ctx.store.nameOf(v)}`);
+    if (!g) throw new Error(`no gradient reached ${ctx.model.weights.nameOf(v)}`);
     return g;
   });
   return { terms: { total: value, cls: cls!, rac: rac as tf.Scalar | null }, grads: ordered };
 }
 
 /**
- * Loss terms and gradients of every trained parameter (in store.trainable() order), no update.
+ * Loss terms and gradients of every trained parameter (in model.weights.trainable() order), no update.
  * With ctx.microBatch set, the batch runs in chunks whose gradients are summed, each weighted
  * by its share of the batch: both terms are per-sample means, so the result is the gradient
  * of the whole batch while only one chunk's activations are alive (wasm has a 4 GiB heap).

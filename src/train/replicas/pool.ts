@@ -8,15 +8,15 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '../../backend.ts';
 import type { MekLossOptions } from '../../mek/objective.ts';
-import { ferInference, type FerOutput } from '../../model/fer.ts';
-import type { ParamStore, Params } from '../../model/params.ts';
-import type { SwinConstants } from '../../model/swin.ts';
+import type { FerOutput } from '../../model/fer.ts';
+import type { Model } from '../../model/model.ts';
 import { applyUpdate, lossAndGradients, type Batch, type StepResult, type TrainContext } from '../step.ts';
 import type { ReplicaInit, ReplicaReply, ReplicaRequest } from './protocol.ts';
 
 export interface ReplicaOptions {
   backend: BackendName;
-  store: ParamStore;
+  /** The model the replicas copy and follow; the caller's thread computes its part with it. */
+  model: Model;
   /** The training loss; absent for a pool that only runs inference. */
   loss?: MekLossOptions;
   training: boolean;
@@ -35,26 +35,26 @@ const FLOAT_BYTES = 4;
 export class ReplicaPool {
   private readonly replicas: Replica[];
   private readonly params: Float32Array;
-  private readonly store: ParamStore;
+  private readonly model: Model;
 
-  private constructor(replicas: Replica[], params: Float32Array, store: ParamStore) {
+  private constructor(replicas: Replica[], params: Float32Array, model: Model) {
     this.replicas = replicas;
     this.params = params;
-    this.store = store;
+    this.model = model;
   }
 
-  /** Starts `count` replica threads holding a copy of `store` (resolves once all are ready). */
+  /** Starts `count` replica threads holding a copy of `o.model` (resolves once all are ready). */
   static async start(count: number, o: ReplicaOptions): Promise<ReplicaPool> {
-    const trainable = o.store.trainable();
+    const trainable = o.model.weights.trainable();
     const floats = trainable.reduce((a, v) => a + v.size, 0);
     const params = new SharedArrayBuffer(floats * FLOAT_BYTES);
-    const values = [...(await o.store.values())];
+    const values = [...(await o.model.weights.values())];
     const replicas: Replica[] = [];
     for (let i = 0; i < count; i++) {
       const grads = new SharedArrayBuffer(floats * FLOAT_BYTES);
       const init: ReplicaInit = {
         backend: o.backend,
-        variant: o.store.variant,
+        variant: o.model.variant,
         values,
         loss: o.loss,
         training: o.training,
@@ -82,7 +82,7 @@ export class ReplicaPool {
       });
       replicas.push(replica);
     }
-    const pool = new ReplicaPool(replicas, new Float32Array(params), o.store);
+    const pool = new ReplicaPool(replicas, new Float32Array(params), o.model);
     await Promise.all(replicas.map((r) => pool.expect(r)));
     return pool;
   }
@@ -154,7 +154,7 @@ export class ReplicaPool {
   }
 
   /** Logits and CAMs of `images`, computed in parts across the caller's thread and the replicas. */
-  async infer(params: Params, images: tf.Tensor4D, consts: SwinConstants, chunk: number): Promise<FerOutput> {
+  async infer(images: tf.Tensor4D, chunk: number): Promise<FerOutput> {
     const total = images.shape[0];
     const parts = splitSizes(total, this.replicas.length + 1);
     await this.shareParams();
@@ -170,7 +170,7 @@ export class ReplicaPool {
       start += n;
     }
     const own = tf.slice(images, [0, 0, 0, 0], [parts[0]!, -1, -1, -1]);
-    const mine = ferInference(params, own, consts, chunk);
+    const mine = this.model.infer(own, chunk);
     own.dispose();
     const answers = (await Promise.all(replies)) as Extract<ReplicaReply, { kind: 'infer' }>[];
     const k = mine.logits.shape[1];
@@ -195,7 +195,7 @@ export class ReplicaPool {
   /** The trained parameters into the shared buffer the replicas load from. */
   private async shareParams(): Promise<void> {
     let offset = 0;
-    for (const v of this.store.trainable()) {
+    for (const v of this.model.weights.trainable()) {
       this.params.set((await v.data()) as Float32Array, offset);
       offset += v.size;
     }

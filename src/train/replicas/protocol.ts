@@ -1,5 +1,5 @@
 // Messages between the training thread and its replica threads. Parameters and gradients do
-// not travel in messages: they live in SharedArrayBuffers laid out in store.trainable() order
+// not travel in messages: they live in SharedArrayBuffers laid out in weights.trainable() order
 // (one float32 run per trained parameter), written by one side before it posts. The training
 // thread shares its parameters before every request, so a replica loads them every time.
 import type { BackendName } from '../../backend.ts';

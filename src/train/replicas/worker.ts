@@ -4,9 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../backend.ts';
-import { ferInference } from '../../model/fer.ts';
-import { ParamStore } from '../../model/params.ts';
-import { SwinConstants } from '../../model/swin.ts';
+import { Model } from '../../model/model.ts';
 import { Rng } from '../../random.ts';
 import { AdamW } from '../adamw.ts';
 import { lossAndGradients, type TrainContext } from '../step.ts';
@@ -15,14 +13,12 @@ import type { ReplicaInit, ReplicaReply, ReplicaRequest } from './protocol.ts';
 const init = workerData as ReplicaInit;
 const port = parentPort!;
 await selectBackend(init.backend);
-const store = ParamStore.fromValues(init.variant, new Map(init.values));
-const consts = new SwinConstants(init.variant);
-const trainable = store.trainable();
+const model = Model.fromValues(init.variant, new Map(init.values));
+const trainable = model.weights.trainable();
 const params = new Float32Array(init.params);
 const grads = new Float32Array(init.grads);
 const ctx: TrainContext = {
-  store,
-  consts,
+  model,
   // Never stepped: the training thread owns the optimizer.
   optimizer: new AdamW([], {}),
   // An inference-only replica never computes a loss.
@@ -68,7 +64,7 @@ async function infer(r: Extract<ReplicaRequest, { kind: 'infer' }>): Promise<Rep
   loadParams();
   const s = init.variant.imgSize;
   const images = tf.tensor4d(r.images, [r.images.length / (s * s * 3), s, s, 3]);
-  const out = ferInference(store.params, images, consts, r.chunk);
+  const out = model.infer(images, r.chunk);
   const [logits, cams] = [(await out.logits.data()) as Float32Array, (await out.cams.data()) as Float32Array];
   tf.dispose([images, out.logits, out.cams]);
   return { kind: 'infer', logits, cams };
@@ -76,8 +72,7 @@ async function infer(r: Extract<ReplicaRequest, { kind: 'infer' }>): Promise<Rep
 
 port.on('message', (r: ReplicaRequest) => {
   if (r.kind === 'stop') {
-    consts.dispose();
-    store.dispose();
+    model.dispose();
     port.close();
     return;
   }
