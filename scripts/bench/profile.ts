@@ -41,7 +41,7 @@ const ctx = {
 const images = tf.randomUniform([batch, variant.imgSize, variant.imgSize, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
 const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % variant.numClasses), 'int32');
 const step = async () => {
-  const r = trainStep(ctx, { images, labels }, 1e-4);
+  const r = await trainStep(ctx, { images, labels }, 1e-4);
   await r.total.data();
   tf.dispose([r.total, r.cls, r.rac!, r.gradNorm]);
 };

@@ -220,6 +220,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     threads > 1
       ? await ReplicaPool.start(threads - 1, { backend: opts.backend.name, model, loss: ctx.loss, training: true, microBatch: ctx.microBatch, recompute: ctx.recompute })
       : null;
+  ctx.replicas = replicas;
 
   const pool = new PreparePool(config.data.workers);
   const common = {
@@ -344,7 +345,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
       // the loss with every batch).
       ctx.loss = losses.at(step);
       const input = { images: batch.images, labels: batch.labels };
-      const result = replicas ? await replicas.trainStep(ctx, input, lr) : trainStep(ctx, input, lr);
+      const result = await trainStep(ctx, input, lr);
       tf.dispose([batch.images, batch.labels]);
       position = batch.next;
       step += 1;

@@ -7,7 +7,8 @@ import { Model } from '../../src/model/model.ts';
 import { paramSpecs } from '../../src/model/params.ts';
 import { Rng } from '../../src/random.ts';
 import { AdamW } from '../../src/train/adamw.ts';
-import { lossAndGradients, trainStep, type TrainContext } from '../../src/train/step.ts';
+import { lossAndGradients } from '../../src/train/gradients.ts';
+import { trainStep, type TrainContext } from '../../src/train/step.ts';
 import { decode, decodeAll, loadFixture, maxDeviation, variantFromFixture } from '../helpers/fixtures.ts';
 
 const TOL = 1e-4;
@@ -127,7 +128,7 @@ describe.each<BackendName>(['cpu', 'wasm'])('golden values on %s', (backend) => 
     const batch = { images: tf.tensor4d(input.data, input.shape as any), labels: tf.tensor1d(tiny.labels, 'int32') };
     const ctx = lossContext(model, tiny);
     for (let s = 0; s < tiny.adamw.steps; s++) {
-      const r = trainStep(ctx, batch, tiny.adamw.lr);
+      const r = await trainStep(ctx, batch, tiny.adamw.lr);
       expect(record('tiny.adamw.loss', [r.total.dataSync()[0]!], [tiny.adamw.losses[s]])).toBeLessThan(TOL);
       expect(record('tiny.adamw.grad_norm', [r.gradNorm.dataSync()[0]!], [tiny.adamw.grad_norms[s]])).toBeLessThan(TOL);
       tf.dispose([r.total, r.cls, r.rac!, r.gradNorm]);

@@ -10,7 +10,8 @@ import { countParameters, ParamStore, paramSpecs } from '../../src/model/params.
 import { VARIANTS } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
 import { AdamW } from '../../src/train/adamw.ts';
-import { lossAndGradients, trainStep, type TrainContext } from '../../src/train/step.ts';
+import { lossAndGradients } from '../../src/train/gradients.ts';
+import { trainStep, type TrainContext } from '../../src/train/step.ts';
 import { loadFixture } from '../helpers/fixtures.ts';
 
 const RAFDB_COUNTS = [1290, 281, 717, 4772, 1982, 705, 2524];
@@ -122,13 +123,13 @@ describe('training graph', () => {
     await selectBackend('wasm');
   });
 
-  it('keeps tf.memory().numTensors flat across 5 train steps and learns a fixed batch', () => {
+  it('keeps tf.memory().numTensors flat across 5 train steps and learns a fixed batch', async () => {
     const ctx = tinyContext(3);
     const batch = randomBatch(3, 4);
     const counts: number[] = [];
     const losses: number[] = [];
     for (let s = 0; s < 5; s++) {
-      const r = trainStep(ctx, batch, 1e-3);
+      const r = await trainStep(ctx, batch, 1e-3);
       losses.push(r.total.dataSync()[0]!);
       tf.dispose([r.total, r.cls, r.rac!, r.gradNorm]);
       counts.push(tf.memory().numTensors);

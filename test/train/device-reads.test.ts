@@ -46,7 +46,7 @@ describe.each(['wasm'] as const)('a training step on %s', (backend) => {
     await selectBackend(backend);
   });
 
-  it('reads nothing back, with micro-batches and block recomputation too', () => {
+  it('reads nothing back, with micro-batches and block recomputation too', async () => {
     const variant = VARIANTS.swin_tiny_test;
     const model = Model.init(variant, new Rng(1));
     const optimizer = new AdamW(model.weights.trainable(), { weightDecay: 0.05 });
@@ -63,7 +63,7 @@ describe.each(['wasm'] as const)('a training step on %s', (backend) => {
         ...plan,
       };
       const counter = countReads();
-      const r = trainStep(ctx, { images, labels }, 1e-3);
+      const r = await trainStep(ctx, { images, labels }, 1e-3);
       expect(counter.reads, `${JSON.stringify(plan)}: ${counter.where.slice(0, 3).join('\n')}`).toBe(0);
       restore!();
       restore = null;

@@ -10,7 +10,8 @@ import { VARIANTS } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
 import { AdamW } from '../../src/train/adamw.ts';
 import { ReplicaPool, splitSizes } from '../../src/train/replicas/pool.ts';
-import { lossAndGradients, type TrainContext } from '../../src/train/step.ts';
+import { lossAndGradients } from '../../src/train/gradients.ts';
+import type { TrainContext } from '../../src/train/step.ts';
 import { maxDeviation } from '../helpers/fixtures.ts';
 
 const variant = VARIANTS.swin_tiny_test;

@@ -2,15 +2,15 @@
 // parts, one per core: the training thread computes the first part itself while replica
 // threads (worker.ts) compute the others, each with its own tfjs engine and model copy. The
 // parts' gradients, each already weighted by its share of the batch, add up to the batch's
-// gradient; the training thread alone clips and steps AdamW and hands the new parameters to
-// the replicas before their next part. Inference is split the same way.
+// gradient; the training step (../step.ts) alone clips and steps AdamW, and the new parameters
+// reach the replicas before their next part. Inference is split the same way.
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '../../backend.ts';
 import type { MekLossOptions } from '../../mek/objective.ts';
 import type { FerOutput } from '../../model/fer.ts';
 import type { Model } from '../../model/model.ts';
-import { applyUpdate, lossAndGradients, type Batch, type StepResult, type TrainContext } from '../step.ts';
+import { lossAndGradients, type Batch, type BatchGradients, type GradientContext } from '../gradients.ts';
 import type { ReplicaInit, ReplicaReply, ReplicaRequest } from './protocol.ts';
 
 export interface ReplicaOptions {
@@ -94,9 +94,10 @@ export class ReplicaPool {
 
   /**
    * Loss terms and gradients of the whole batch, as lossAndGradients gives them, computed in
-   * parts across the caller's thread and the replicas.
+   * parts across the caller's thread and the replicas. Each replica's drop-path seed is drawn
+   * from ctx.rng, in replica order, before the caller's part draws from ctx.rng itself.
    */
-  async lossAndGradients(ctx: TrainContext, batch: Batch): Promise<{ terms: Omit<StepResult, 'gradNorm'>; grads: tf.Tensor[] }> {
+  async lossAndGradients(ctx: GradientContext, batch: Batch): Promise<BatchGradients> {
     const total = batch.images.shape[0];
     const parts = splitSizes(total, this.replicas.length + 1);
     await this.shareParams();
@@ -145,12 +146,6 @@ export class ReplicaPool {
     };
     tf.dispose([mine.terms.total, mine.terms.cls, ...(mine.terms.rac ? [mine.terms.rac] : [])]);
     return { terms, grads };
-  }
-
-  /** A full training step (see step.ts trainStep) with the batch split across the threads. */
-  async trainStep(ctx: TrainContext, batch: Batch, lr: number): Promise<StepResult> {
-    const { terms, grads } = await this.lossAndGradients(ctx, batch);
-    return applyUpdate(ctx, terms, grads, lr);
   }
 
   /** Logits and CAMs of `images`, computed in parts across the caller's thread and the replicas. */

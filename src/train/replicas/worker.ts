@@ -6,8 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../backend.ts';
 import { Model } from '../../model/model.ts';
 import { Rng } from '../../random.ts';
-import { AdamW } from '../adamw.ts';
-import { lossAndGradients, type TrainContext } from '../step.ts';
+import { lossAndGradients, type GradientContext } from '../gradients.ts';
 import type { ReplicaInit, ReplicaReply, ReplicaRequest } from './protocol.ts';
 
 const init = workerData as ReplicaInit;
@@ -17,13 +16,11 @@ const model = Model.fromValues(init.variant, new Map(init.values));
 const trainable = model.weights.trainable();
 const params = new Float32Array(init.params);
 const grads = new Float32Array(init.grads);
-const ctx: TrainContext = {
+// Gradients only: the training thread owns the optimizer and steps it.
+const ctx: GradientContext = {
   model,
-  // Never stepped: the training thread owns the optimizer.
-  optimizer: new AdamW([], {}),
   // An inference-only replica never computes a loss.
   loss: init.loss ?? { rbl: false, eps: 0, rac: false, lambda: 0, focalGamma: 0, classWeights: [] },
-  clipNorm: 0,
   rng: new Rng(0),
   training: init.training,
   microBatch: init.microBatch,
