@@ -6,10 +6,10 @@ import { selectBackend } from '../backend.ts';
 import { loadConfig, loadSavedConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Sample } from '../data/labels.ts';
-import { BatchLoader } from '../data/loader.ts';
 import { PreparePool } from '../data/pool.ts';
 import { loadSplitAsTrained, type SplitChoice } from '../data/splits.ts';
 import { adjustedPredictions, bestTau, sweepAdjustment, type SweepPoint } from '../eval/adjust.ts';
+import { evaluate, evaluationLoader } from '../eval/evaluate.ts';
 import { computeMetrics } from '../eval/metrics.ts';
 import { adjustSweepPng, confusionPng, perClassBarsPng } from '../eval/plots.ts';
 import { percent, reportJson, reportText } from '../eval/report.ts';
@@ -17,7 +17,6 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import type { InferenceEngine, ModelInfo } from '../infer/engine.ts';
 import type { OnnxDevice } from '../infer/onnx.ts';
 import { ENGINE_CHOICES, openModel, type EngineChoice } from '../infer/select.ts';
-import { evaluate } from '../train/evaluate.ts';
 import { describeAdjustment, resolveAdjustment, type Adjustment } from './adjustment.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
 import { UsageError } from './errors.ts';
@@ -112,28 +111,7 @@ async function evaluateSplit(
   const { classes, preprocessing } = info;
   const pool = new PreparePool(config.data.workers);
   try {
-    const loader = new BatchLoader(
-      {
-        samples,
-        numClasses: classes.length,
-        batchSize: config.eval.batch_size,
-        imageSize: preprocessing.imageSize,
-        mode: 'eval',
-        interpolation: preprocessing.interpolation,
-        augment: { ...config.augment, mean: preprocessing.mean, std: preprocessing.std },
-        seed: 0,
-        sampler: 'sequential',
-        repeatTo: 0,
-        dropLast: false,
-        prefetch: config.data.prefetch,
-        onBadImage: config.data.on_bad_image,
-        maxSkipFraction: config.data.max_skip_fraction,
-        maxImagePixels: config.data.max_image_pixels,
-        pool,
-      },
-      undefined,
-      true,
-    );
+    const loader = evaluationLoader(config, samples, preprocessing, pool);
     const run = await evaluate(engine, loader, { numClasses: classes.length, flipTta: args.tta === 'flip' });
     const skipped = loader.skippedImages;
     if (skipped.length > 0) process.stderr.write(`skipped ${skipped.length} unreadable images (data.on_bad_image: skip), e.g. ${skipped.slice(0, 3).join(', ')}\n`);

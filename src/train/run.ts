@@ -27,7 +27,7 @@ import { ParamStore } from '../model/params.ts';
 import { Rng } from '../random.ts';
 import { AdamW } from './adamw.ts';
 import { tfjsEngineOver } from '../infer/tfjs.ts';
-import { evaluate, type Evaluation } from './evaluate.ts';
+import { evaluate, evaluationLoader, type Evaluation } from '../eval/evaluate.ts';
 import { checkFitsWasm, microBatchFor, perThreadConfig, threadsFor, useRecompute } from './memory.ts';
 import type { ProgressReporter } from './progress.ts';
 import { learningRate, type CosineSchedule } from './schedule.ts';
@@ -249,21 +249,8 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     },
     start,
   );
-  const evalLoader = (split: SplitSamples) =>
-    new BatchLoader(
-      {
-        ...common,
-        samples: split.samples,
-        batchSize: config.eval.batch_size,
-        mode: 'eval',
-        interpolation: config.data.eval_interpolation,
-        sampler: 'sequential',
-        repeatTo: 0,
-        dropLast: false,
-      },
-      undefined,
-      true,
-    );
+  const preprocessing = { imageSize: variant.imgSize, mean: config.augment.mean, std: config.augment.std, interpolation: config.data.eval_interpolation };
+  const evalLoader = (split: SplitSamples) => evaluationLoader(config, split.samples, preprocessing, pool, common.cacheBytes);
   // Evaluation runs the model being trained, its batches shared with the replica threads.
   const evalEngine = tfjsEngineOver(model, replicas, '');
   const evaluateSplit = async (split: SplitSamples) => {
@@ -279,7 +266,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   const meta = (step: number, metrics: Record<string, unknown>): SaveOptions => ({
     store,
     classes,
-    preprocessing: { imageSize: variant.imgSize, mean: config.augment.mean, std: config.augment.std, interpolation: config.data.eval_interpolation },
+    preprocessing,
     step,
     metrics,
     config,
