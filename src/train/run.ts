@@ -28,7 +28,7 @@ import { Rng } from '../random.ts';
 import { AdamW } from './adamw.ts';
 import { tfjsEngineOver } from '../infer/tfjs.ts';
 import { evaluate, evaluationLoader, type Evaluation } from '../eval/evaluate.ts';
-import { checkFitsWasm, microBatchFor, perThreadConfig, threadsFor, useRecompute } from './memory.ts';
+import { checkFitsWasm, memoryPlan } from './memory.ts';
 import type { ProgressReporter } from './progress.ts';
 import { learningRate, type CosineSchedule } from './schedule.ts';
 import { ReplicaPool } from './replicas/pool.ts';
@@ -211,11 +211,9 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
     training: true,
     recompute: false,
   };
-  // Memory is planned per thread: each computes its part of the batch.
-  const threads = threadsFor(config, opts.backend);
-  const perThread = perThreadConfig(config, threads);
-  ctx.recompute = useRecompute(perThread, opts.backend, variant);
-  ctx.microBatch = microBatchFor(perThread, opts.backend, variant, ctx.recompute);
+  const { threads, recompute, microBatch } = memoryPlan(config, opts.backend, variant);
+  ctx.recompute = recompute;
+  ctx.microBatch = microBatch;
   const replicas =
     threads > 1
       ? await ReplicaPool.start(threads - 1, { backend: opts.backend.name, model, loss: ctx.loss, training: true, microBatch: ctx.microBatch, recompute: ctx.recompute })
