@@ -25,12 +25,12 @@ import { classPrior, logPrior, type ClassPrior } from '../mek/prior.ts';
 import { Model } from '../model/model.ts';
 import { ParamStore } from '../model/params.ts';
 import { Rng } from '../random.ts';
-import { AdamW } from './adamw.ts';
+import { AdamW, adamwOptions } from './adamw.ts';
 import { tfjsEngineOver } from '../infer/tfjs.ts';
 import { evaluate, evaluationLoader, type Evaluation } from '../eval/evaluate.ts';
 import { checkFitsWasm, memoryPlan } from './memory.ts';
 import type { ProgressReporter } from './progress.ts';
-import { learningRate, type CosineSchedule } from './schedule.ts';
+import { learningRate, scheduleFromConfig } from './schedule.ts';
 import { ReplicaPool } from './replicas/pool.ts';
 import { trainStep, type TrainContext } from './step.ts';
 
@@ -186,22 +186,10 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
         : ParamStore.init(variant, rng),
   );
   const store = model.weights;
-  const optimizer = new AdamW(store.trainable(), {
-    beta1: config.optim.betas[0],
-    beta2: config.optim.betas[1],
-    eps: config.optim.eps,
-    weightDecay: config.optim.weight_decay,
-  });
+  const optimizer = new AdamW(store.trainable(), adamwOptions(config));
   if (resumeFrom?.optimizer) optimizer.loadState(resumeFrom.optimizer);
 
-  const scale = config.optim.lr_batch > 0 ? config.train.batch_size / config.optim.lr_batch : 1;
-  const schedule: CosineSchedule = {
-    baseLr: config.optim.lr * scale,
-    warmupLrInit: config.schedule.warmup_lr * scale,
-    lrMin: config.schedule.min_lr * scale,
-    warmupSteps: config.schedule.warmup_steps,
-    totalSteps: config.train.steps,
-  };
+  const schedule = scheduleFromConfig(config);
   const ctx: TrainContext = {
     model,
     optimizer,
