@@ -15,14 +15,14 @@ import { adjustSweepPng, confusionPng, perClassBarsPng } from '../eval/plots.ts'
 import { percent, reportJson, reportText } from '../eval/report.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import type { InferenceEngine, ModelInfo } from '../infer/engine.ts';
-import type { OnnxDevice } from '../infer/onnx.ts';
-import { ENGINE_CHOICES, openModel, type EngineChoice } from '../infer/select.ts';
+import { openModel } from '../infer/select.ts';
 import { describeAdjustment, resolveAdjustment, type Adjustment } from './adjustment.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
+import { ENGINE_OPTIONS, type EngineArgs } from './engine-options.ts';
 import { UsageError } from './errors.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
 
-interface EvalArgs extends GlobalOptions {
+interface EvalArgs extends GlobalOptions, EngineArgs {
   ckpt: string;
   config?: string;
   set: string[];
@@ -33,8 +33,6 @@ interface EvalArgs extends GlobalOptions {
   tta: 'none' | 'flip';
   adjust?: number;
   sweepAdjust: boolean;
-  engine: EngineChoice;
-  device: OnnxDevice;
 }
 
 const SPLIT_NAMES: Record<SplitChoice, string> = { train: 'training', val: 'validation', test: 'test' };
@@ -69,8 +67,7 @@ export const evalCommand: MekCommand = {
       .option('tta', { choices: ['none', 'flip'] as const, default: 'none' as const, describe: 'flip: average with the mirrored image' })
       .option('adjust', { type: 'number', describe: 'post-hoc adjustment tau: predict argmax(logits - tau log prior) (default: the tau chosen on the validation split after training, if any, else 0)' })
       .option('sweep-adjust', { type: 'boolean', default: false, describe: 'also evaluate tau = 0, 0.25, ..., 2 and print overall and mean-class accuracy for each (plot: adjust.png in --out)' })
-      .option('engine', { choices: ENGINE_CHOICES, default: 'auto' as EngineChoice, describe: 'auto: ONNX Runtime when it loads (the model exported to a cached .onnx beside the checkpoint), else tfjs' })
-      .option('device', { choices: ['cpu', 'cuda'] as const, default: 'cpu' as OnnxDevice, describe: 'ONNX Runtime execution provider; cuda needs its CUDA provider installed (README "GPU setup")' })
+      .options(ENGINE_OPTIONS)
       .example('$0 eval --ckpt best.json', 'the latest run\'s best checkpoint on its test split')
       .example('$0 eval --ckpt best.json --split val --sweep-adjust --out report', 'the accuracy / mean-class trade-off on the validation split'),
   handler: async (argv) => {

@@ -28,7 +28,13 @@ export interface FinalTestOptions {
   progress: ProgressReporter;
 }
 
-export async function testWithBest(o: FinalTestOptions): Promise<{ test: Record<string, unknown>; posthoc: PosthocResult }> {
+export interface FinalTest {
+  /** best.json's metrics on the test split. */
+  test: Record<string, unknown>;
+  posthoc: PosthocResult;
+}
+
+export async function testWithBest(o: FinalTestOptions): Promise<FinalTest> {
   const logP = logPrior(o.prior);
   const valRun = await o.evaluate(o.val);
   const sweep = sweepAdjustment(valRun.logits, valRun.labels, logP);

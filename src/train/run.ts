@@ -10,17 +10,17 @@ import { variantFromConfig } from '../config/variant.ts';
 import { loadSplits, type Splits } from '../data/splits.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { readCheckpoint } from '../io/checkpoint.ts';
-import { classPrior, type ClassPrior } from '../mek/prior.ts';
+import { classPrior } from '../mek/prior.ts';
 import { RunCheckpoints } from './checkpoints.ts';
-import { testWithBest } from './final-test.ts';
-import { liveEvaluator, type SplitEvaluator } from './live-evaluation.ts';
+import { testWithBest, type FinalTest, type FinalTestOptions } from './final-test.ts';
+import { liveEvaluator } from './live-evaluation.ts';
 import { TrainingLoop, TrainingStopped } from './loop.ts';
 import { checkFitsWasm } from './memory.ts';
 import { MetricsLog } from './metrics-log.ts';
 import type { ProgressReporter } from './progress.ts';
 import { RunData } from './run-data.ts';
 import { newRunDir, resumePath } from './run-dir.ts';
-import { writeSummary, type EvaluationAt, type PosthocResult, type TrainSummary } from './summary.ts';
+import { writeSummary, type EvaluationAt, type TrainSummary } from './summary.ts';
 import { ensureSyntheticDataset } from './synthetic-data.ts';
 import { Trainer } from './trainer.ts';
 
@@ -60,7 +60,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   for (const warning of trainer.warnings) progress.line(`warning: ${warning}`);
   progress.line(startLine(opts.backend, config, trainer, splits, runDir));
   let interrupted = false;
-  let finalTest: Awaited<ReturnType<typeof testWithBest>> | null = null;
+  let finalTest: FinalTest | null = null;
   let stopped: string | null = null;
   try {
     interrupted = await loop.run();
@@ -95,14 +95,9 @@ function startLine(backend: BackendInfo, config: Config, trainer: Trainer, split
   );
 }
 
-interface EndParts {
+/** What the end needs: the final test's parts but the best evaluation and the two splits, which it finds. */
+interface EndParts extends Omit<FinalTestOptions, 'best' | 'val' | 'test'> {
   splits: Splits;
-  classes: string[];
-  prior: ClassPrior;
-  evaluate: SplitEvaluator;
-  checkpoints: RunCheckpoints;
-  log: MetricsLog;
-  progress: ProgressReporter;
 }
 
 /**
@@ -110,7 +105,7 @@ interface EndParts {
  * validation split evaluates best.json on the test split (final-test.ts); without one, says
  * that best.json was picked on the test split.
  */
-async function endOfTraining(loop: TrainingLoop, interrupted: boolean, o: EndParts): Promise<{ test: Record<string, unknown>; posthoc: PosthocResult } | null> {
+async function endOfTraining(loop: TrainingLoop, interrupted: boolean, o: EndParts): Promise<FinalTest | null> {
   const { checkpoints, progress } = o;
   const best = checkpoints.best;
   if (interrupted) {
@@ -122,7 +117,7 @@ async function endOfTraining(loop: TrainingLoop, interrupted: boolean, o: EndPar
     // Training is over: the model can take best.json's weights for the one test evaluation.
     await checkpoints.restoreBest();
     const { val, test } = o.splits;
-    return testWithBest({ best, val, test, classes: o.classes, prior: o.prior, evaluate: o.evaluate, checkpoints, log: o.log, progress });
+    return testWithBest({ ...o, best, val, test });
   }
   progress.line(`best.json (step ${best?.step}) was picked on the test split, as the paper does: optimistic; set data.val_fraction for a validation split`);
   return null;
