@@ -30,7 +30,7 @@ interface StageConstants {
   mask: tf.Tensor4D | null;
 }
 
-/** Per-model constant tensors, computed once and reused by every forward pass. */
+/** Per-architecture constant tensors, computed once and reused by every forward pass; a Model (model.ts) holds them beside its weights. */
 export class SwinConstants {
   readonly variant: SwinVariant;
   readonly stages: StageGeometry[];
