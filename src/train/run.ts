@@ -49,14 +49,15 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   const log = await MetricsLog.open(runDir, resumeFrom ? resumeFrom.meta.step : null);
   const trainer = await Trainer.build({ config, backend: opts.backend, prior, resumeFrom, progress });
   const training = resumeFrom?.meta.training;
-  const data = new RunData(config, variant, splits.train.samples, training?.loader ?? { epoch: 0, index: 0 });
+  const start = { step: resumeFrom ? resumeFrom.meta.step : 0, position: training?.loader ?? { epoch: 0, index: 0 } };
+  const data = new RunData(config, variant, splits.train.samples, start.position);
   // Evaluation during training, and the choice of best.json, on the validation split when there is one.
   const selection = splits.val ? 'val' : 'test';
   const run = { model: trainer.model, classes: config.data.classes, preprocessing: data.preprocessing, config, prior, selection } as const;
   const checkpoints = new RunCheckpoints(runDir, run, (training?.resume?.['best'] as EvaluationAt | null | undefined) ?? null);
   const evaluate = liveEvaluator(trainer, data, progress, config.data.classes.length);
   const parts = { config, trainer, data, checkpoints, log, progress, evaluate, evalSplit: splits.val ?? splits.test, selection, stopRequested: opts.stopRequested } as const;
-  const loop = new TrainingLoop(parts, { step: resumeFrom ? resumeFrom.meta.step : 0, position: training?.loader ?? { epoch: 0, index: 0 } });
+  const loop = new TrainingLoop(parts, start);
   for (const warning of trainer.warnings) progress.line(`warning: ${warning}`);
   progress.line(startLine(opts.backend, config, trainer, splits, runDir));
   let interrupted = false;
