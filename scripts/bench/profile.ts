@@ -7,8 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendChoice } from '../../src/backend.ts';
 import { balanceWeights } from '../../src/mek/balance.ts';
 import { REFERENCE_LOSS } from '../../src/mek/objective.ts';
-import { ParamStore } from '../../src/model/params.ts';
-import { SwinConstants } from '../../src/model/swin.ts';
+import { Model } from '../../src/model/model.ts';
 import { VARIANTS, type VariantName } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
 import { AdamW } from '../../src/train/adamw.ts';
@@ -20,7 +19,7 @@ const { values: args } = parseArgs({
     variant: { type: 'string', default: 'swin_demo' },
     batch: { type: 'string', default: '32' },
     'micro-batch': { type: 'string', default: '0' },
-    checkpoint: { type: 'boolean', default: false },
+    recompute: { type: 'boolean', default: false },
     top: { type: 'string', default: '30' },
     'by-shape': { type: 'boolean', default: false },
   },
@@ -28,23 +27,21 @@ const { values: args } = parseArgs({
 const variant = VARIANTS[args.variant as VariantName];
 const batch = Number(args.batch);
 await selectBackend(args.backend as BackendChoice);
-const store = ParamStore.init(variant, new Rng(2048));
-const consts = new SwinConstants(variant);
+const model = Model.init(variant, new Rng(2048));
 const ctx = {
-  store,
-  consts,
-  optimizer: new AdamW(store.trainable(), { weightDecay: 0.05 }),
+  model,
+  optimizer: new AdamW(model.weights.trainable(), { weightDecay: 0.05 }),
   loss: { ...REFERENCE_LOSS, classWeights: balanceWeights([1290, 281, 717, 4772, 1982, 705, 2524]) },
   clipNorm: 5,
   rng: new Rng(1),
   training: true,
   microBatch: Number(args['micro-batch']),
-  checkpoint: args.checkpoint,
+  recompute: args.recompute,
 };
 const images = tf.randomUniform([batch, variant.imgSize, variant.imgSize, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
 const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % variant.numClasses), 'int32');
 const step = async () => {
-  const r = trainStep(ctx, { images, labels }, 1e-4);
+  const r = await trainStep(ctx, { images, labels }, 1e-4);
   await r.total.data();
   tf.dispose([r.total, r.cls, r.rac!, r.gradNorm]);
 };

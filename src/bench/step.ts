@@ -5,14 +5,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '../backend.ts';
 import { balanceWeights } from '../mek/balance.ts';
 import { REFERENCE_LOSS } from '../mek/objective.ts';
-import { ferInference } from '../model/fer.ts';
-import { initialValues, ParamStore } from '../model/params.ts';
-import { SwinConstants } from '../model/swin.ts';
+import { Model } from '../model/model.ts';
+import { initialValues } from '../model/params.ts';
 import type { SwinVariant } from '../model/variants.ts';
 import { Rng } from '../random.ts';
 import { AdamW } from '../train/adamw.ts';
 import { ReplicaPool } from '../train/replicas/pool.ts';
-import { trainStep } from '../train/step.ts';
+import { trainStep, type TrainContext } from '../train/step.ts';
 import { loadOrt, onnxEngine } from '../infer/onnx.ts';
 import { onnxModel } from '../io/onnx/export.ts';
 import { mekVersion } from '../version.ts';
@@ -44,27 +43,27 @@ export interface StepBenchResult {
 
 export async function benchSteps(o: StepBenchOptions, onStep?: (i: number, seconds: number) => void): Promise<StepBenchResult> {
   const { variant } = o;
-  const store = ParamStore.init(variant, new Rng(2048));
-  const consts = new SwinConstants(variant);
+  const model = Model.init(variant, new Rng(2048));
   const counts = variant.numClasses === RAFDB_COUNTS.length ? RAFDB_COUNTS : Array.from({ length: variant.numClasses }, (_, i) => 100 * (i + 1));
-  const ctx = {
-    store,
-    consts,
-    optimizer: new AdamW(store.trainable(), { weightDecay: 0.05 }),
-    loss: { ...REFERENCE_LOSS, classWeights: balanceWeights(counts) },
+  const loss = { ...REFERENCE_LOSS, classWeights: balanceWeights(counts) };
+  const images = tf.randomUniform([o.batch, variant.imgSize, variant.imgSize, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
+  const labels = tf.tensor1d(Array.from({ length: o.batch }, (_, i) => i % variant.numClasses), 'int32');
+  const replicas =
+    o.threads > 1 ? await ReplicaPool.start(o.threads - 1, { backend: o.backend, model, loss, training: true, microBatch: o.microBatch, recompute: o.recompute }) : null;
+  const ctx: TrainContext = {
+    model,
+    optimizer: new AdamW(model.weights.trainable(), { weightDecay: 0.05 }),
+    loss,
     clipNorm: 5,
     rng: new Rng(1),
     training: true,
     microBatch: o.microBatch,
-    checkpoint: o.recompute,
+    recompute: o.recompute,
+    replicas,
   };
-  const images = tf.randomUniform([o.batch, variant.imgSize, variant.imgSize, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
-  const labels = tf.tensor1d(Array.from({ length: o.batch }, (_, i) => i % variant.numClasses), 'int32');
-  const replicas =
-    o.threads > 1 ? await ReplicaPool.start(o.threads - 1, { backend: o.backend, store, loss: ctx.loss, training: true, microBatch: o.microBatch, recompute: o.recompute }) : null;
   const step = async (): Promise<number> => {
     const start = performance.now();
-    const r = replicas ? await replicas.trainStep(ctx, { images, labels }, 1e-4) : trainStep(ctx, { images, labels }, 1e-4);
+    const r = await trainStep(ctx, { images, labels }, 1e-4);
     await r.total.data(); // the step has finished once its loss is readable
     tf.dispose([r.total, r.cls, r.rac, r.gradNorm].filter((t): t is tf.Scalar => t !== null));
     return (performance.now() - start) / 1000;
@@ -83,7 +82,7 @@ export async function benchSteps(o: StepBenchOptions, onStep?: (i: number, secon
 
     const x = tf.randomUniform([o.inferBatch, variant.imgSize, variant.imgSize, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
     const start = performance.now();
-    const out = replicas ? await replicas.infer(store.params, x, consts, o.inferChunk) : ferInference(store.params, x, consts, o.inferChunk);
+    const out = replicas ? await replicas.infer(x, o.inferChunk) : model.infer(x, o.inferChunk);
     await out.logits.data();
     const seconds = (performance.now() - start) / 1000;
     tf.dispose([x, out.logits, out.cams]);
@@ -97,8 +96,7 @@ export async function benchSteps(o: StepBenchOptions, onStep?: (i: number, secon
     await replicas?.close();
     tf.dispose([images, labels]);
     ctx.optimizer.dispose();
-    consts.dispose();
-    store.dispose();
+    model.dispose();
   }
 }
 

@@ -12,7 +12,7 @@ import { variantFromConfig } from '../config/variant.ts';
 import { benchPipeline, type PipelineBenchResult } from '../bench/pipeline.ts';
 import { benchMatMul, benchOnnxInference, benchSteps, type OnnxBenchResult, type StepBenchResult } from '../bench/step.ts';
 import { countParameters } from '../model/params.ts';
-import { microBatchFor, perThreadConfig, threadsFor, useRecompute } from '../train/memory.ts';
+import { memoryPlan } from '../train/memory.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
 
 interface BenchArgs extends GlobalOptions {
@@ -88,10 +88,7 @@ async function benchModel(name: string, config: Config, batchArg: number | undef
   const batch = batchArg ?? config.train.batch_size;
   const sized: Config = { ...config, train: { ...config.train, batch_size: batch } };
   const variant = variantFromConfig(sized);
-  const threads = threadsFor(sized, backend);
-  const perThread = perThreadConfig(sized, threads);
-  const recompute = useRecompute(perThread, backend, variant);
-  const microBatch = microBatchFor(perThread, backend, variant, recompute);
+  const { threads, recompute, microBatch } = memoryPlan(sized, backend, variant);
   const inferBatch = args.inferBatch ?? (name === 'demo' ? 64 : name === 'swin_t' ? 32 : config.eval.batch_size);
   say(`${name}: ${countParameters(variant).total.toLocaleString('en-US')} parameters, ${variant.imgSize} px; train batch ${batch}${microBatch ? ` in micro-batches of ${microBatch}` : ''}${recompute ? ', blocks recomputed' : ''}; inference batch ${inferBatch}; ${threads} thread${threads > 1 ? 's' : ''}`);
   const steps = await benchSteps(

@@ -6,10 +6,10 @@ import { selectBackend } from '../backend.ts';
 import { loadConfig, loadSavedConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { Sample } from '../data/labels.ts';
-import { BatchLoader } from '../data/loader.ts';
 import { PreparePool } from '../data/pool.ts';
 import { loadSplitAsTrained, type SplitChoice } from '../data/splits.ts';
 import { adjustedPredictions, bestTau, sweepAdjustment, type SweepPoint } from '../eval/adjust.ts';
+import { evaluate, evaluationLoader } from '../eval/evaluate.ts';
 import { computeMetrics } from '../eval/metrics.ts';
 import { adjustSweepPng } from '../eval/plots/adjust-sweep.ts';
 import { confusionPng } from '../eval/plots/confusion.ts';
@@ -17,15 +17,14 @@ import { perClassBarsPng } from '../eval/plots/per-class-bars.ts';
 import { percent, reportJson, reportText } from '../eval/report.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import type { InferenceEngine, ModelInfo } from '../infer/engine.ts';
-import type { OnnxDevice } from '../infer/onnx.ts';
-import { ENGINE_CHOICES, openModel, type EngineChoice } from '../infer/select.ts';
-import { evaluate } from '../train/evaluate.ts';
+import { openModel } from '../infer/select.ts';
 import { describeAdjustment, resolveAdjustment, type Adjustment } from './adjustment.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
 import { UsageError } from '../errors.ts';
+import { ENGINE_OPTIONS, type EngineArgs } from './engine-options.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
 
-interface EvalArgs extends GlobalOptions {
+interface EvalArgs extends GlobalOptions, EngineArgs {
   ckpt: string;
   config?: string;
   set: string[];
@@ -36,8 +35,6 @@ interface EvalArgs extends GlobalOptions {
   tta: 'none' | 'flip';
   adjust?: number;
   sweepAdjust: boolean;
-  engine: EngineChoice;
-  device: OnnxDevice;
 }
 
 const SPLIT_NAMES: Record<SplitChoice, string> = { train: 'training', val: 'validation', test: 'test' };
@@ -72,8 +69,7 @@ export const evalCommand: MekCommand = {
       .option('tta', { choices: ['none', 'flip'] as const, default: 'none' as const, describe: 'flip: average with the mirrored image' })
       .option('adjust', { type: 'number', describe: 'post-hoc adjustment tau: predict argmax(logits - tau log prior) (default: the tau chosen on the validation split after training, if any, else 0)' })
       .option('sweep-adjust', { type: 'boolean', default: false, describe: 'also evaluate tau = 0, 0.25, ..., 2 and print overall and mean-class accuracy for each (plot: adjust.png in --out)' })
-      .option('engine', { choices: ENGINE_CHOICES, default: 'auto' as EngineChoice, describe: 'auto: ONNX Runtime when it loads (the model exported to a cached .onnx beside the checkpoint), else tfjs' })
-      .option('device', { choices: ['cpu', 'cuda'] as const, default: 'cpu' as OnnxDevice, describe: 'ONNX Runtime execution provider; cuda needs its CUDA provider installed (README "GPU setup")' })
+      .options(ENGINE_OPTIONS)
       .example('$0 eval --ckpt best.json', 'the latest run\'s best checkpoint on its test split')
       .example('$0 eval --ckpt best.json --split val --sweep-adjust --out report', 'the accuracy / mean-class trade-off on the validation split'),
   handler: async (argv) => {
@@ -114,28 +110,7 @@ async function evaluateSplit(
   const { classes, preprocessing } = info;
   const pool = new PreparePool(config.data.workers);
   try {
-    const loader = new BatchLoader(
-      {
-        samples,
-        numClasses: classes.length,
-        batchSize: config.eval.batch_size,
-        imageSize: preprocessing.imageSize,
-        mode: 'eval',
-        interpolation: preprocessing.interpolation,
-        augment: { ...config.augment, mean: preprocessing.mean, std: preprocessing.std },
-        seed: 0,
-        sampler: 'sequential',
-        repeatTo: 0,
-        dropLast: false,
-        prefetch: config.data.prefetch,
-        onBadImage: config.data.on_bad_image,
-        maxSkipFraction: config.data.max_skip_fraction,
-        maxImagePixels: config.data.max_image_pixels,
-        pool,
-      },
-      undefined,
-      true,
-    );
+    const loader = evaluationLoader(config, samples, preprocessing, pool);
     const run = await evaluate(engine, loader, { numClasses: classes.length, flipTta: args.tta === 'flip' });
     const skipped = loader.skippedImages;
     if (skipped.length > 0) process.stderr.write(`skipped ${skipped.length} unreadable images (data.on_bad_image: skip), e.g. ${skipped.slice(0, 3).join(', ')}\n`);

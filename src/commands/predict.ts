@@ -8,13 +8,13 @@ import { createNormalizer } from '../data/augment/normalize.ts';
 import { decodeImage } from '../data/decode.ts';
 import { camGridPng } from '../eval/plots/cam-grid.ts';
 import type { InferenceEngine, ModelInfo } from '../infer/engine.ts';
-import type { OnnxDevice } from '../infer/onnx.ts';
-import { ENGINE_CHOICES, openModel, type EngineChoice } from '../infer/select.ts';
+import { openModel } from '../infer/select.ts';
 import { describeAdjustment, resolveAdjustment, type Adjustment } from './adjustment.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
+import { ENGINE_OPTIONS, type EngineArgs } from './engine-options.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
 
-interface PredictArgs extends GlobalOptions {
+interface PredictArgs extends GlobalOptions, EngineArgs {
   ckpt: string;
   config?: string;
   set: string[];
@@ -23,8 +23,6 @@ interface PredictArgs extends GlobalOptions {
   cams: boolean;
   camOut?: string;
   adjust?: number;
-  engine: EngineChoice;
-  device: OnnxDevice;
 }
 
 export interface Prediction {
@@ -59,8 +57,7 @@ export const predictCommand: MekCommand = {
       .option('cams', { type: 'boolean', default: false, describe: 'include the class attention maps (class x row x col)' })
       .option('cam-out', { type: 'string', describe: 'write a heat-map overlay per image to this folder' })
       .option('adjust', { type: 'number', describe: 'post-hoc adjustment tau: probabilities softmax(logits - tau log prior) (default: the tau chosen on the validation split after training, if any, else 0)' })
-      .option('engine', { choices: ENGINE_CHOICES, default: 'auto' as EngineChoice, describe: 'auto: ONNX Runtime when it loads (the model exported to a cached .onnx beside the checkpoint), else tfjs' })
-      .option('device', { choices: ['cpu', 'cuda'] as const, default: 'cpu' as OnnxDevice, describe: 'ONNX Runtime execution provider; cuda needs its CUDA provider installed (README "GPU setup")' })
+      .options(ENGINE_OPTIONS)
       .example('$0 predict --ckpt best.json face1.jpg face2.jpg', '')
       .example('$0 predict --ckpt checkpoint_step_50000.pt --cam-out cams face.jpg', 'a checkpoint of the PyTorch release'),
   handler: async (argv) => {

@@ -2,7 +2,9 @@
 import { selectBackend } from '../backend.ts';
 import { loadConfig, loadSavedConfig } from '../config/load.ts';
 import { barReporter, lineReporter } from '../train/progress.ts';
-import { resumePath, runTraining, type TrainSummary } from '../train/run.ts';
+import { runTraining } from '../train/run.ts';
+import { resumePath } from '../train/run-dir.ts';
+import type { TrainSummary } from '../train/summary.ts';
 import { readCheckpointMeta } from '../io/checkpoint/read.ts';
 import { UsageError } from '../errors.ts';
 import { listenForStop } from './stop.ts';

@@ -1,5 +1,6 @@
 // The facial-expression model: Swin features -> LayerNorm -> mean over tokens -> Linear,
-// plus the class attention maps (CAMs) the MEK consistency loss compares under flips.
+// plus the class attention maps (CAMs) the MEK consistency loss compares under flips. Callers
+// run it through a Model (model.ts), which pairs the parameters with their constants.
 import * as tf from '@tensorflow/tfjs-core';
 import { layerNorm, linear, stopGradient } from './layers.ts';
 import type { Params } from './params.ts';

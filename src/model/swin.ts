@@ -16,8 +16,11 @@ export interface ForwardOptions {
    * so peak memory is one block's worth instead of the whole network's (wasm has 4 GiB).
    */
   inference?: boolean;
-  /** Recompute each block in the backward pass instead of keeping its activations. */
-  checkpoint?: boolean;
+  /**
+   * Recompute each block in the backward pass instead of keeping its activations (what
+   * PyTorch calls activation checkpointing; here "checkpoint" means only the file format).
+   */
+  recompute?: boolean;
 }
 
 interface StageConstants {
@@ -27,7 +30,7 @@ interface StageConstants {
   mask: tf.Tensor4D | null;
 }
 
-/** Per-model constant tensors, computed once and reused by every forward pass. */
+/** Per-architecture constant tensors, computed once and reused by every forward pass; a Model (model.ts) holds them beside its weights. */
 export class SwinConstants {
   readonly variant: SwinVariant;
   readonly stages: StageGeometry[];
@@ -211,12 +214,12 @@ function block(
 
 /**
  * A block whose activations are not kept for the backward pass: the forward keeps only its
- * input, and the backward recomputes the block under a nested gradient (activation
+ * input, and the backward recomputes the block under a nested gradient (PyTorch's activation
  * checkpointing). The tfjs tape otherwise holds every op's saved tensors and every
  * intermediate gradient until the whole backward ends, ~1.5 GB per 112 px image for Swin-T,
  * which wasm's 4 GiB heap cannot hold for useful batches. Costs one extra block forward.
  */
-function checkpointedBlock(
+function recomputedBlock(
   p: Params,
   prefix: string,
   x: tf.Tensor,
@@ -299,7 +302,7 @@ export function swinFeatures(p: Params, images: tf.Tensor, consts: SwinConstants
           if (!opts.rng) throw new Error('training with drop path needs an rng');
           drops = [dropPathScale(input.shape[0], rate, opts.rng), dropPathScale(input.shape[0], rate, opts.rng)];
         }
-        const run = opts.checkpoint ? checkpointedBlock : block;
+        const run = opts.recompute ? recomputedBlock : block;
         return run(p, prefix, input, st, consts.perStage[i]!, shift, drops);
       });
     }

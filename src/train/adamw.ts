@@ -2,6 +2,7 @@
 // p *= 1 - lr * wd before the Adam update, eps added to the bias-corrected sqrt(v), eps 1e-8.
 // tfjs has no AdamW and its Adam uses eps 1e-7, hence this module.
 import * as tf from '@tensorflow/tfjs-core';
+import type { Config } from '../config/schema.ts';
 
 export interface AdamWOptions {
   beta1: number;
@@ -11,6 +12,14 @@ export interface AdamWOptions {
 }
 
 export const PYTORCH_ADAMW: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
+
+/** The config's optim.* keys as AdamW options (the learning rate comes from the schedule). */
+export function adamwOptions(config: Config): AdamWOptions {
+  const o = config.optim;
+  // Loading a config holds optim.betas to exactly two numbers.
+  const [beta1, beta2] = o.betas as [number, number];
+  return { beta1, beta2, eps: o.eps, weightDecay: o.weight_decay };
+}
 
 export class AdamW {
   readonly options: AdamWOptions;

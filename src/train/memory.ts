@@ -1,6 +1,7 @@
-// How a training step fits the backend's memory: whether to recompute blocks in the backward
-// pass and how many images to run per forward/backward chunk. wasm's heap is capped at 4 GiB;
-// the figures below were measured there (scripts/bench/RESULTS.md).
+// How a training step fits the backend's memory: how many threads share the batch, whether to
+// recompute blocks in the backward pass and how many images to run per forward/backward chunk
+// (memoryPlan). wasm's heap is capped at 4 GiB; the figures below were measured there
+// (scripts/bench/RESULTS.md).
 import { availableParallelism } from 'node:os';
 import type { BackendInfo } from '../backend.ts';
 import type { Config } from '../config/schema.ts';
@@ -14,7 +15,7 @@ function firstStageFloats(variant: SwinVariant): number {
 }
 
 /** Whether to recompute blocks in the backward pass: needed where wasm's 4 GiB heap is tight. */
-export function useRecompute(config: Config, backend: BackendInfo, variant: SwinVariant): boolean {
+function useRecompute(config: Config, backend: BackendInfo, variant: SwinVariant): boolean {
   if (config.train.recompute !== 'auto') return config.train.recompute === 'on';
   return backend.name === 'wasm' && firstStageFloats(variant) * config.train.batch_size > 3136 * 96 * 2;
 }
@@ -26,7 +27,7 @@ export function useRecompute(config: Config, backend: BackendInfo, variant: Swin
  * (RSS, chunks of 1 and 4 images): ~240 MB per image with recomputation, ~1 GB without, i.e.
  * ~800 and ~3,500 bytes per first-stage float.
  */
-export function microBatchFor(config: Config, backend: BackendInfo, variant: SwinVariant, recompute: boolean): number {
+function microBatchFor(config: Config, backend: BackendInfo, variant: SwinVariant, recompute: boolean): number {
   if (config.train.micro_batch > 0 || backend.name !== 'wasm') return config.train.micro_batch;
   const perImage = firstStageFloats(variant) * (recompute ? 800 : 3500) * 2;
   const fits = Math.max(1, Math.floor(1.5 * 2 ** 30 / perImage));
@@ -71,6 +72,24 @@ export function threadsFor(config: Config, backend: BackendInfo, batch = config.
 }
 
 /** The config one thread sees: its part of the batch decides its memory plan. */
-export function perThreadConfig(config: Config, threads: number): Config {
+function perThreadConfig(config: Config, threads: number): Config {
   return { ...config, train: { ...config.train, batch_size: Math.ceil(config.train.batch_size / threads) } };
+}
+
+export interface MemoryPlan {
+  /** Threads computing each step: this one and threads - 1 replicas. */
+  threads: number;
+  /** Recompute blocks in the backward pass (train.recompute). */
+  recompute: boolean;
+  /** Images per forward/backward chunk on each thread (train.micro_batch); 0: its whole part. */
+  microBatch: number;
+}
+
+/** How a step of train.batch_size images is shared out between threads and fits each one's memory. */
+export function memoryPlan(config: Config, backend: BackendInfo, variant: SwinVariant): MemoryPlan {
+  const threads = threadsFor(config, backend);
+  // Memory is planned per thread: each computes its part of the batch.
+  const perThread = perThreadConfig(config, threads);
+  const recompute = useRecompute(perThread, backend, variant);
+  return { threads, recompute, microBatch: microBatchFor(perThread, backend, variant, recompute) };
 }

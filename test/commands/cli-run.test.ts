@@ -13,11 +13,10 @@ import { defaultConfig } from '../../src/config/load.ts';
 import { normalize } from '../../src/data/augment/normalize.ts';
 import { decodeImage } from '../../src/data/decode.ts';
 import { synthesizeDataset } from '../../src/data/synth.ts';
-import { ferForward } from '../../src/model/fer.ts';
+import { Model } from '../../src/model/model.ts';
 import { initialValues, ParamStore } from '../../src/model/params.ts';
 import { exportModel } from '../../src/io/export.ts';
 import { saveTestCheckpoint } from '../helpers/checkpoint.ts';
-import { SwinConstants } from '../../src/model/swin.ts';
 import { VARIANTS } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
 
@@ -96,13 +95,11 @@ describe('mek eval / predict on a checkpoint', () => {
     const again = JSON.parse(mek('predict', '--ckpt', ckpt, '--json', image()).stdout);
     expect(again[0].logits).toEqual(out[0].logits);
 
-    const store = ParamStore.init(VARIANTS.swin_tiny_test, new Rng(11));
-    const consts = new SwinConstants(VARIANTS.swin_tiny_test);
+    const model = Model.init(VARIANTS.swin_tiny_test, new Rng(11));
     const rgb = await decodeImage(image(), 56, 'bilinear');
-    const logits = tf.tidy(() => Array.from(ferForward(store.params, tf.tensor4d(normalize(rgb, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]), [1, 56, 56, 3]), consts, { training: false }).logits.dataSync()));
+    const logits = tf.tidy(() => Array.from(model.forward(tf.tensor4d(normalize(rgb, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]), [1, 56, 56, 3]), { training: false }).logits.dataSync()));
     logits.forEach((x, i) => expect(out[0].logits[i]).toBeCloseTo(x, 5));
-    store.dispose();
-    consts.dispose();
+    model.dispose();
   });
 
   it('eval --json reports overall, mean-class, per-class and the confusion matrix', () => {

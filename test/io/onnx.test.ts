@@ -14,9 +14,8 @@ import { decodeModel } from '../../src/io/onnx/graph.ts';
 import { loadModel } from '../../src/io/import/load-model.ts';
 import { onnxModel } from '../../src/io/onnx/export.ts';
 import { classPrior } from '../../src/mek/prior.ts';
-import { ferInference } from '../../src/model/fer.ts';
+import { Model } from '../../src/model/model.ts';
 import { ParamStore } from '../../src/model/params.ts';
-import { SwinConstants } from '../../src/model/swin.ts';
 import { VARIANTS, type SwinVariant } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
 import { decode, decodeAll, loadFixture, maxDeviation, variantFromFixture } from '../helpers/fixtures.ts';
@@ -39,14 +38,12 @@ async function runOnnx(variant: SwinVariant, values: Map<string, Float32Array>, 
 }
 
 async function runTfjs(variant: SwinVariant, values: Map<string, Float32Array>, input: Float32Array, n: number) {
-  const store = ParamStore.fromValues(variant, values);
-  const consts = new SwinConstants(variant);
+  const model = Model.fromValues(variant, values);
   const x = tf.tensor4d(input, [n, variant.imgSize, variant.imgSize, 3]);
-  const out = ferInference(store.params, x, consts, 16);
+  const out = model.infer(x, 16);
   const result = { logits: (await out.logits.data()) as Float32Array, cams: (await out.cams.data()) as Float32Array };
   tf.dispose([x, out.logits, out.cams]);
-  consts.dispose();
-  store.dispose();
+  model.dispose();
   return result;
 }
 

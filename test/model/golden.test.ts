@@ -3,12 +3,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend, type BackendName } from '../../src/backend.ts';
-import { ferForward } from '../../src/model/fer.ts';
-import { ParamStore, paramSpecs } from '../../src/model/params.ts';
-import { SwinConstants } from '../../src/model/swin.ts';
+import { Model } from '../../src/model/model.ts';
+import { paramSpecs } from '../../src/model/params.ts';
 import { Rng } from '../../src/random.ts';
 import { AdamW } from '../../src/train/adamw.ts';
-import { lossAndGradients, trainStep, type TrainContext } from '../../src/train/step.ts';
+import { lossAndGradients } from '../../src/train/gradients.ts';
+import { trainStep, type TrainContext } from '../../src/train/step.ts';
 import { decode, decodeAll, loadFixture, maxDeviation, variantFromFixture } from '../helpers/fixtures.ts';
 
 const TOL = 1e-4;
@@ -22,11 +22,10 @@ function record(key: string, actual: ArrayLike<number>, expected: ArrayLike<numb
   return d;
 }
 
-function lossContext(store: ParamStore, consts: SwinConstants, fixture: any, overrides: Partial<TrainContext['loss']> = {}): TrainContext {
+function lossContext(model: Model, fixture: any, overrides: Partial<TrainContext['loss']> = {}): TrainContext {
   return {
-    store,
-    consts,
-    optimizer: new AdamW(store.trainable(), {
+    model,
+    optimizer: new AdamW(model.weights.trainable(), {
       weightDecay: fixture.adamw.weight_decay,
       beta1: fixture.adamw.betas[0],
       beta2: fixture.adamw.betas[1],
@@ -59,36 +58,34 @@ describe.each<BackendName>(['cpu', 'wasm'])('golden values on %s', (backend) => 
   for (const [label, fixture] of [['tiny', tiny], ['knobs', knobs]] as const) {
     it(`${label}: logits and class attention maps`, () => {
       const variant = variantFromFixture(fixture.variant);
-      const store = ParamStore.fromValues(variant, decodeAll(fixture.params));
-      const consts = new SwinConstants(variant);
+      const model = Model.fromValues(variant, decodeAll(fixture.params));
       const input = decode(fixture.input);
       tf.tidy(() => {
-        const out = ferForward(store.params, tf.tensor(input.data, input.shape), consts, { training: false });
+        const out = model.forward(tf.tensor(input.data, input.shape), { training: false });
         expect(out.logits.shape).toEqual(decode(fixture.logits).shape);
         expect(out.cams.shape).toEqual(decode(fixture.cams).shape);
         expect(record(`${label}.logits`, out.logits.dataSync(), decode(fixture.logits).data)).toBeLessThan(TOL);
         expect(record(`${label}.cams`, out.cams.dataSync(), decode(fixture.cams).data)).toBeLessThan(TOL);
         if (fixture.logits_flip) {
-          const flipped = ferForward(store.params, tf.reverse(tf.tensor(input.data, input.shape), 2), consts, { training: false });
+          const flipped = model.forward(tf.reverse(tf.tensor(input.data, input.shape), 2), { training: false });
           expect(record(`${label}.logits_flip`, flipped.logits.dataSync(), decode(fixture.logits_flip).data)).toBeLessThan(TOL);
           expect(record(`${label}.cams_flip`, flipped.cams.dataSync(), decode(fixture.cams_flip).data)).toBeLessThan(TOL);
         }
       });
-      consts.dispose();
-      store.dispose();
+      model.dispose();
     });
   }
 
   it('tiny: each loss term, the total and the gradient of every trained parameter', () => {
     const variant = variantFromFixture(tiny.variant);
-    const store = ParamStore.fromValues(variant, decodeAll(tiny.params));
-    const consts = new SwinConstants(variant);
+    const model = Model.fromValues(variant, decodeAll(tiny.params));
+    const store = model.weights;
     const input = decode(tiny.input);
     const batch = { images: tf.tensor4d(input.data, input.shape as any), labels: tf.tensor1d(tiny.labels, 'int32') };
-    const ctx = lossContext(store, consts, tiny);
+    const ctx = lossContext(model, tiny);
     const { terms, grads } = lossAndGradients(ctx, batch);
     // The same gradients when every block is recomputed in the backward pass.
-    const recomputed = lossAndGradients({ ...ctx, checkpoint: true }, batch);
+    const recomputed = lossAndGradients({ ...ctx, recompute: true }, batch);
     expect(record('tiny.loss.total', [recomputed.terms.total.dataSync()[0]!], [tiny.loss.total])).toBeLessThan(TOL);
     expect(record('tiny.loss.rbl', [terms.cls.dataSync()[0]!], [tiny.loss.rbl])).toBeLessThan(TOL);
     expect(record('tiny.loss.rac', [terms.rac!.dataSync()[0]!], [tiny.loss.rac])).toBeLessThan(TOL);
@@ -98,18 +95,18 @@ describe.each<BackendName>(['cpu', 'wasm'])('golden values on %s', (backend) => 
     trainable.forEach((v, i) => {
       const name = store.nameOf(v);
       expect(record('tiny.grads', grads[i]!.dataSync(), decode(tiny.grads[name]).data), name).toBeLessThan(TOL);
-      expect(record('tiny.grads_checkpointed', recomputed.grads[i]!.dataSync(), decode(tiny.grads[name]).data), name).toBeLessThan(TOL);
+      expect(record('tiny.grads_recomputed', recomputed.grads[i]!.dataSync(), decode(tiny.grads[name]).data), name).toBeLessThan(TOL);
     });
     tf.dispose([recomputed.terms.total, recomputed.terms.cls, recomputed.terms.rac!, ...recomputed.grads]);
     tf.dispose([terms.total, terms.cls, terms.rac!, ...grads]);
 
     // Each term alone: the RAC gradient must not reach the head (the CAM uses its weights detached).
     for (const [key, overrides] of [['grads_rbl', { rac: false }], ['grads_rac', { rbl: false, lambda: 1 }]] as const) {
-      const part = lossAndGradients(lossContext(store, consts, tiny, overrides), batch);
+      const part = lossAndGradients(lossContext(model, tiny, overrides), batch);
       let values: Float32Array[] = part.grads.map((g) => g.dataSync() as Float32Array);
       if (key === 'grads_rac') {
         // Plain CE is the classification term here; remove its gradient to isolate RAC.
-        const ce = lossAndGradients(lossContext(store, consts, tiny, { rbl: false, rac: false }), batch);
+        const ce = lossAndGradients(lossContext(model, tiny, { rbl: false, rac: false }), batch);
         values = values.map((g, i) => g.map((x, j) => x - ce.grads[i]!.dataSync()[j]!));
         tf.dispose([ce.terms.total, ce.terms.cls, ...ce.grads]);
       }
@@ -120,19 +117,18 @@ describe.each<BackendName>(['cpu', 'wasm'])('golden values on %s', (backend) => 
       tf.dispose([part.terms.total, part.terms.cls, ...(part.terms.rac ? [part.terms.rac] : []), ...part.grads]);
     }
     tf.dispose([batch.images, batch.labels]);
-    consts.dispose();
-    store.dispose();
+    model.dispose();
   });
 
   it('tiny: two clipped AdamW training steps', async () => {
     const variant = variantFromFixture(tiny.variant);
-    const store = ParamStore.fromValues(variant, decodeAll(tiny.params));
-    const consts = new SwinConstants(variant);
+    const model = Model.fromValues(variant, decodeAll(tiny.params));
+    const store = model.weights;
     const input = decode(tiny.input);
     const batch = { images: tf.tensor4d(input.data, input.shape as any), labels: tf.tensor1d(tiny.labels, 'int32') };
-    const ctx = lossContext(store, consts, tiny);
+    const ctx = lossContext(model, tiny);
     for (let s = 0; s < tiny.adamw.steps; s++) {
-      const r = trainStep(ctx, batch, tiny.adamw.lr);
+      const r = await trainStep(ctx, batch, tiny.adamw.lr);
       expect(record('tiny.adamw.loss', [r.total.dataSync()[0]!], [tiny.adamw.losses[s]])).toBeLessThan(TOL);
       expect(record('tiny.adamw.grad_norm', [r.gradNorm.dataSync()[0]!], [tiny.adamw.grad_norms[s]])).toBeLessThan(TOL);
       tf.dispose([r.total, r.cls, r.rac!, r.gradNorm]);
@@ -169,7 +165,6 @@ describe.each<BackendName>(['cpu', 'wasm'])('golden values on %s', (backend) => 
     expect(illConditioned).toBeLessThanOrEqual(keyBiases + 16);
     ctx.optimizer.dispose();
     tf.dispose([batch.images, batch.labels]);
-    consts.dispose();
-    store.dispose();
+    model.dispose();
   });
 });

@@ -5,25 +5,23 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend.ts';
 import { balanceWeights } from '../../src/mek/balance.ts';
 import { REFERENCE_LOSS } from '../../src/mek/objective.ts';
-import { ferForward } from '../../src/model/fer.ts';
+import { Model } from '../../src/model/model.ts';
 import { countParameters, ParamStore, paramSpecs } from '../../src/model/params.ts';
-import { SwinConstants } from '../../src/model/swin.ts';
 import { VARIANTS } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
 import { AdamW } from '../../src/train/adamw.ts';
-import { lossAndGradients, trainStep, type TrainContext } from '../../src/train/step.ts';
+import { lossAndGradients } from '../../src/train/gradients.ts';
+import { trainStep, type TrainContext } from '../../src/train/step.ts';
 import { loadFixture } from '../helpers/fixtures.ts';
 
 const RAFDB_COUNTS = [1290, 281, 717, 4772, 1982, 705, 2524];
 const counts = loadFixture('param_counts.json').swin_t_fer;
 
 function tinyContext(seed = 1): TrainContext {
-  const variant = VARIANTS.swin_tiny_test;
-  const store = ParamStore.init(variant, new Rng(seed));
+  const model = Model.init(VARIANTS.swin_tiny_test, new Rng(seed));
   return {
-    store,
-    consts: new SwinConstants(variant),
-    optimizer: new AdamW(store.trainable(), { weightDecay: 0.05 }),
+    model,
+    optimizer: new AdamW(model.weights.trainable(), { weightDecay: 0.05 }),
     loss: { ...REFERENCE_LOSS, classWeights: balanceWeights(RAFDB_COUNTS) },
     clipNorm: 5,
     rng: new Rng(seed + 100),
@@ -41,8 +39,7 @@ function randomBatch(seed: number, b = 2) {
 
 function dispose(ctx: TrainContext) {
   ctx.optimizer.dispose();
-  ctx.consts.dispose();
-  ctx.store.dispose();
+  ctx.model.dispose();
 }
 
 beforeAll(async () => {
@@ -61,17 +58,15 @@ describe('Swin-T (the paper model)', () => {
 
   it('runs a forward pass at 112x112 to 7 logits and 7x7 attention maps', () => {
     const v = VARIANTS.swin_t;
-    const store = ParamStore.init(v, new Rng(3));
-    const consts = new SwinConstants(v);
+    const model = Model.init(v, new Rng(3));
     tf.tidy(() => {
       const x = tf.randomUniform([1, v.imgSize, v.imgSize, 3], -1, 1, 'float32', 4);
-      const { logits, cams } = ferForward(store.params, x, consts, { training: false });
+      const { logits, cams } = model.forward(x, { training: false });
       expect(logits.shape).toEqual([1, 7]);
       expect(cams.shape).toEqual([1, 7, 7, 7]);
       expect(Array.from(logits.dataSync()).every(Number.isFinite)).toBe(true);
     });
-    consts.dispose();
-    store.dispose();
+    model.dispose();
   });
 });
 
@@ -101,11 +96,11 @@ describe('training graph', () => {
     const ctx = tinyContext();
     tf.tidy(() => {
       const x = randomBatch(1).images;
-      const evalA = ferForward(ctx.store.params, x, ctx.consts, { training: false }).logits.dataSync();
-      const evalB = ferForward(ctx.store.params, x, ctx.consts, { training: false }).logits.dataSync();
+      const evalA = ctx.model.forward(x, { training: false }).logits.dataSync();
+      const evalB = ctx.model.forward(x, { training: false }).logits.dataSync();
       expect(Array.from(evalA)).toEqual(Array.from(evalB));
-      const trainA = ferForward(ctx.store.params, x, ctx.consts, { training: true, rng: new Rng(9) }).logits.dataSync();
-      const trainB = ferForward(ctx.store.params, x, ctx.consts, { training: true, rng: new Rng(10) }).logits.dataSync();
+      const trainA = ctx.model.forward(x, { training: true, rng: new Rng(9) }).logits.dataSync();
+      const trainB = ctx.model.forward(x, { training: true, rng: new Rng(10) }).logits.dataSync();
       expect(Array.from(trainA)).not.toEqual(Array.from(trainB));
     });
     dispose(ctx);
@@ -116,7 +111,7 @@ describe('training graph', () => {
     const ctx = tinyContext(2);
     const batch = randomBatch(2, 2);
     const { terms, grads } = lossAndGradients(ctx, batch);
-    const names = ctx.store.trainable().map((v) => ctx.store.nameOf(v));
+    const names = ctx.model.weights.trainable().map((v) => ctx.model.weights.nameOf(v));
     expect(names.length).toBe(paramSpecs(VARIANTS.swin_tiny_test).filter((s) => s.kind === 'param').length);
     grads.forEach((g, i) => {
       const data = g.dataSync();
@@ -128,13 +123,13 @@ describe('training graph', () => {
     await selectBackend('wasm');
   });
 
-  it('keeps tf.memory().numTensors flat across 5 train steps and learns a fixed batch', () => {
+  it('keeps tf.memory().numTensors flat across 5 train steps and learns a fixed batch', async () => {
     const ctx = tinyContext(3);
     const batch = randomBatch(3, 4);
     const counts: number[] = [];
     const losses: number[] = [];
     for (let s = 0; s < 5; s++) {
-      const r = trainStep(ctx, batch, 1e-3);
+      const r = await trainStep(ctx, batch, 1e-3);
       losses.push(r.total.dataSync()[0]!);
       tf.dispose([r.total, r.cls, r.rac!, r.gradNorm]);
       counts.push(tf.memory().numTensors);

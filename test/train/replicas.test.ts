@@ -5,43 +5,38 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend.ts';
 import { balanceWeights } from '../../src/mek/balance.ts';
 import { REFERENCE_LOSS } from '../../src/mek/objective.ts';
-import { ferInference } from '../../src/model/fer.ts';
-import { ParamStore } from '../../src/model/params.ts';
-import { SwinConstants } from '../../src/model/swin.ts';
+import { Model } from '../../src/model/model.ts';
 import { VARIANTS } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
 import { AdamW } from '../../src/train/adamw.ts';
 import { ReplicaPool, splitSizes } from '../../src/train/replicas/pool.ts';
-import { lossAndGradients, type TrainContext } from '../../src/train/step.ts';
+import { lossAndGradients } from '../../src/train/gradients.ts';
+import type { TrainContext } from '../../src/train/step.ts';
 import { maxDeviation } from '../helpers/fixtures.ts';
 
 const variant = VARIANTS.swin_tiny_test;
-let store: ParamStore;
-let consts: SwinConstants;
+let model: Model;
 let pool: ReplicaPool;
 let ctx: TrainContext;
 
 beforeAll(async () => {
   await selectBackend('wasm');
-  store = ParamStore.init(variant, new Rng(3));
-  consts = new SwinConstants(variant);
+  model = Model.init(variant, new Rng(3));
   ctx = {
-    store,
-    consts,
-    optimizer: new AdamW(store.trainable()),
+    model,
+    optimizer: new AdamW(model.weights.trainable()),
     loss: { ...REFERENCE_LOSS, classWeights: balanceWeights([10, 3, 5, 40, 20, 6, 25]) },
     clipNorm: 5,
     rng: new Rng(1),
     // No drop path: the parts must see the same network as the whole batch.
     training: false,
   };
-  pool = await ReplicaPool.start(1, { backend: 'wasm', store, loss: ctx.loss, training: false, microBatch: 0, recompute: false });
+  pool = await ReplicaPool.start(1, { backend: 'wasm', model, loss: ctx.loss, training: false, microBatch: 0, recompute: false });
 }, 60_000);
 
 afterAll(async () => {
   await pool.close();
-  consts.dispose();
-  store.dispose();
+  model.dispose();
 });
 
 describe('replica threads', () => {
@@ -69,10 +64,10 @@ describe('replica threads', () => {
 
   it('the replicas follow parameter updates, and inference splits too', async () => {
     // Change the parameters as an optimizer step would; the next request must see them.
-    for (const v of store.trainable()) tf.tidy(() => v.assign(tf.mul(v, 0.9)));
+    for (const v of model.weights.trainable()) tf.tidy(() => v.assign(tf.mul(v, 0.9)));
     const images = tf.randomUniform([6, 56, 56, 3], -1, 1, 'float32', 8) as tf.Tensor4D;
-    const whole = ferInference(store.params, images, consts, 4);
-    const split = await pool.infer(store.params, images, consts, 4);
+    const whole = model.infer(images, 4);
+    const split = await pool.infer(images, 4);
     expect(split.logits.shape).toEqual(whole.logits.shape);
     expect(maxDeviation(split.logits.dataSync(), whole.logits.dataSync())).toBeLessThan(1e-6);
     expect(maxDeviation(split.cams.dataSync(), whole.cams.dataSync())).toBeLessThan(1e-5);

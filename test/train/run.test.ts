@@ -11,7 +11,8 @@ import { loadConfig } from '../../src/config/load.ts';
 import { synthesizeDataset } from '../../src/data/synth.ts';
 import { readCheckpoint } from '../../src/io/checkpoint/read.ts';
 import { lineReporter } from '../../src/train/progress.ts';
-import { newRunDir, runTraining } from '../../src/train/run.ts';
+import { runTraining } from '../../src/train/run.ts';
+import { newRunDir } from '../../src/train/run-dir.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'mek-run-'));
 const data = join(root, 'faces');

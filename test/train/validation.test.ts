@@ -14,7 +14,8 @@ import { synthesizeDataset } from '../../src/data/synth.ts';
 import { TAU_GRID } from '../../src/eval/adjust.ts';
 import { readCheckpoint } from '../../src/io/checkpoint/read.ts';
 import { lineReporter } from '../../src/train/progress.ts';
-import { runTraining, type TrainSummary } from '../../src/train/run.ts';
+import { runTraining } from '../../src/train/run.ts';
+import type { TrainSummary } from '../../src/train/summary.ts';
 import { runCommands } from '../helpers/cli.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'mek-val-'));

@@ -2,21 +2,21 @@
 // parts, one per core: the training thread computes the first part itself while replica
 // threads (worker.ts) compute the others, each with its own tfjs engine and model copy. The
 // parts' gradients, each already weighted by its share of the batch, add up to the batch's
-// gradient; the training thread alone clips and steps AdamW and hands the new parameters to
-// the replicas before their next part. Inference is split the same way.
+// gradient; the training step (../step.ts) alone clips and steps AdamW, and the new parameters
+// reach the replicas before their next part. Inference is split the same way.
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '../../backend.ts';
 import type { MekLossOptions } from '../../mek/objective.ts';
-import { ferInference, type FerOutput } from '../../model/fer.ts';
-import type { ParamStore, Params } from '../../model/params.ts';
-import type { SwinConstants } from '../../model/swin.ts';
-import { applyUpdate, lossAndGradients, type Batch, type StepResult, type TrainContext } from '../step.ts';
+import type { FerOutput } from '../../model/fer.ts';
+import type { Model } from '../../model/model.ts';
+import { lossAndGradients, type Batch, type BatchGradients, type GradientContext } from '../gradients.ts';
 import type { ReplicaInit, ReplicaReply, ReplicaRequest } from './protocol.ts';
 
 export interface ReplicaOptions {
   backend: BackendName;
-  store: ParamStore;
+  /** The model the replicas copy and follow; the caller's thread computes its part with it. */
+  model: Model;
   /** The training loss; absent for a pool that only runs inference. */
   loss?: MekLossOptions;
   training: boolean;
@@ -35,26 +35,26 @@ const FLOAT_BYTES = 4;
 export class ReplicaPool {
   private readonly replicas: Replica[];
   private readonly params: Float32Array;
-  private readonly store: ParamStore;
+  private readonly model: Model;
 
-  private constructor(replicas: Replica[], params: Float32Array, store: ParamStore) {
+  private constructor(replicas: Replica[], params: Float32Array, model: Model) {
     this.replicas = replicas;
     this.params = params;
-    this.store = store;
+    this.model = model;
   }
 
-  /** Starts `count` replica threads holding a copy of `store` (resolves once all are ready). */
+  /** Starts `count` replica threads holding a copy of `o.model` (resolves once all are ready). */
   static async start(count: number, o: ReplicaOptions): Promise<ReplicaPool> {
-    const trainable = o.store.trainable();
+    const trainable = o.model.weights.trainable();
     const floats = trainable.reduce((a, v) => a + v.size, 0);
     const params = new SharedArrayBuffer(floats * FLOAT_BYTES);
-    const values = [...(await o.store.values())];
+    const values = [...(await o.model.weights.values())];
     const replicas: Replica[] = [];
     for (let i = 0; i < count; i++) {
       const grads = new SharedArrayBuffer(floats * FLOAT_BYTES);
       const init: ReplicaInit = {
         backend: o.backend,
-        variant: o.store.variant,
+        variant: o.model.variant,
         values,
         loss: o.loss,
         training: o.training,
@@ -82,7 +82,7 @@ export class ReplicaPool {
       });
       replicas.push(replica);
     }
-    const pool = new ReplicaPool(replicas, new Float32Array(params), o.store);
+    const pool = new ReplicaPool(replicas, new Float32Array(params), o.model);
     await Promise.all(replicas.map((r) => pool.expect(r)));
     return pool;
   }
@@ -94,9 +94,10 @@ export class ReplicaPool {
 
   /**
    * Loss terms and gradients of the whole batch, as lossAndGradients gives them, computed in
-   * parts across the caller's thread and the replicas.
+   * parts across the caller's thread and the replicas. Each replica's drop-path seed is drawn
+   * from ctx.rng, in replica order, before the caller's part draws from ctx.rng itself.
    */
-  async lossAndGradients(ctx: TrainContext, batch: Batch): Promise<{ terms: Omit<StepResult, 'gradNorm'>; grads: tf.Tensor[] }> {
+  async lossAndGradients(ctx: GradientContext, batch: Batch): Promise<BatchGradients> {
     const total = batch.images.shape[0];
     const parts = splitSizes(total, this.replicas.length + 1);
     await this.shareParams();
@@ -117,7 +118,6 @@ export class ReplicaPool {
           share: n / total,
           loss: ctx.loss,
           seed: ctx.rng.nextUint32(),
-          paramsChanged: true,
         }),
       );
       start += n;
@@ -148,14 +148,8 @@ export class ReplicaPool {
     return { terms, grads };
   }
 
-  /** A full training step (see step.ts trainStep) with the batch split across the threads. */
-  async trainStep(ctx: TrainContext, batch: Batch, lr: number): Promise<StepResult> {
-    const { terms, grads } = await this.lossAndGradients(ctx, batch);
-    return applyUpdate(ctx, terms, grads, lr);
-  }
-
   /** Logits and CAMs of `images`, computed in parts across the caller's thread and the replicas. */
-  async infer(params: Params, images: tf.Tensor4D, consts: SwinConstants, chunk: number): Promise<FerOutput> {
+  async infer(images: tf.Tensor4D, chunk: number): Promise<FerOutput> {
     const total = images.shape[0];
     const parts = splitSizes(total, this.replicas.length + 1);
     await this.shareParams();
@@ -167,11 +161,11 @@ export class ReplicaPool {
       const rows = tf.slice(images, [start, 0, 0, 0], [n, -1, -1, -1]);
       const data = (await rows.data()) as Float32Array;
       rows.dispose();
-      replies.push(this.send(replica, { kind: 'infer', images: data, chunk, paramsChanged: true }));
+      replies.push(this.send(replica, { kind: 'infer', images: data, chunk }));
       start += n;
     }
     const own = tf.slice(images, [0, 0, 0, 0], [parts[0]!, -1, -1, -1]);
-    const mine = ferInference(params, own, consts, chunk);
+    const mine = this.model.infer(own, chunk);
     own.dispose();
     const answers = (await Promise.all(replies)) as Extract<ReplicaReply, { kind: 'infer' }>[];
     const k = mine.logits.shape[1];
@@ -196,7 +190,7 @@ export class ReplicaPool {
   /** The trained parameters into the shared buffer the replicas load from. */
   private async shareParams(): Promise<void> {
     let offset = 0;
-    for (const v of this.store.trainable()) {
+    for (const v of this.model.weights.trainable()) {
       this.params.set((await v.data()) as Float32Array, offset);
       offset += v.size;
     }

@@ -1,6 +1,7 @@
 // Messages between the training thread and its replica threads. Parameters and gradients do
-// not travel in messages: they live in SharedArrayBuffers laid out in store.trainable() order
-// (one float32 run per trained parameter), written by one side before it posts.
+// not travel in messages: they live in SharedArrayBuffers laid out in weights.trainable() order
+// (one float32 run per trained parameter), written by one side before it posts. The training
+// thread shares its parameters before every request, so a replica loads them every time.
 import type { BackendName } from '../../backend.ts';
 import type { MekLossOptions } from '../../mek/objective.ts';
 import type { SwinVariant } from '../../model/variants.ts';
@@ -32,10 +33,8 @@ export type ReplicaRequest =
       loss: MekLossOptions;
       /** Seed of this step's drop-path draws, from the run's generator. */
       seed: number;
-      /** Whether the parameters changed since the last request. */
-      paramsChanged: boolean;
     }
-  | { kind: 'infer'; images: Float32Array; chunk: number; paramsChanged: boolean }
+  | { kind: 'infer'; images: Float32Array; chunk: number }
   | { kind: 'stop' };
 
 export type ReplicaReply =

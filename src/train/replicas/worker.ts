@@ -4,34 +4,27 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../backend.ts';
-import { ferInference } from '../../model/fer.ts';
-import { ParamStore } from '../../model/params.ts';
-import { SwinConstants } from '../../model/swin.ts';
+import { Model } from '../../model/model.ts';
 import { Rng } from '../../random.ts';
-import { AdamW } from '../adamw.ts';
-import { lossAndGradients, type TrainContext } from '../step.ts';
+import { lossAndGradients, type GradientContext } from '../gradients.ts';
 import type { ReplicaInit, ReplicaReply, ReplicaRequest } from './protocol.ts';
 
 const init = workerData as ReplicaInit;
 const port = parentPort!;
 await selectBackend(init.backend);
-const store = ParamStore.fromValues(init.variant, new Map(init.values));
-const consts = new SwinConstants(init.variant);
-const trainable = store.trainable();
+const model = Model.fromValues(init.variant, new Map(init.values));
+const trainable = model.weights.trainable();
 const params = new Float32Array(init.params);
 const grads = new Float32Array(init.grads);
-const ctx: TrainContext = {
-  store,
-  consts,
-  // Never stepped: the training thread owns the optimizer.
-  optimizer: new AdamW([], {}),
+// Gradients only: the training thread owns the optimizer and steps it.
+const ctx: GradientContext = {
+  model,
   // An inference-only replica never computes a loss.
   loss: init.loss ?? { rbl: false, eps: 0, rac: false, lambda: 0, focalGamma: 0, classWeights: [] },
-  clipNorm: 0,
   rng: new Rng(0),
   training: init.training,
   microBatch: init.microBatch,
-  checkpoint: init.recompute,
+  recompute: init.recompute,
 };
 
 function loadParams(): void {
@@ -45,7 +38,7 @@ function loadParams(): void {
 
 async function gradients(r: Extract<ReplicaRequest, { kind: 'gradients' }>): Promise<ReplicaReply> {
   if (!init.loss) throw new Error('this replica was started for inference only');
-  if (r.paramsChanged) loadParams();
+  loadParams();
   ctx.rng = new Rng(r.seed);
   ctx.loss = r.loss;
   const n = r.labels.length;
@@ -65,10 +58,10 @@ async function gradients(r: Extract<ReplicaRequest, { kind: 'gradients' }>): Pro
 }
 
 async function infer(r: Extract<ReplicaRequest, { kind: 'infer' }>): Promise<ReplicaReply> {
-  if (r.paramsChanged) loadParams();
+  loadParams();
   const s = init.variant.imgSize;
   const images = tf.tensor4d(r.images, [r.images.length / (s * s * 3), s, s, 3]);
-  const out = ferInference(store.params, images, consts, r.chunk);
+  const out = model.infer(images, r.chunk);
   const [logits, cams] = [(await out.logits.data()) as Float32Array, (await out.cams.data()) as Float32Array];
   tf.dispose([images, out.logits, out.cams]);
   return { kind: 'infer', logits, cams };
@@ -76,8 +69,7 @@ async function infer(r: Extract<ReplicaRequest, { kind: 'infer' }>): Promise<Rep
 
 port.on('message', (r: ReplicaRequest) => {
   if (r.kind === 'stop') {
-    consts.dispose();
-    store.dispose();
+    model.dispose();
     port.close();
     return;
   }

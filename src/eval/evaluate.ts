@@ -1,17 +1,15 @@
 // Evaluation of a model on a split: batches from a single-epoch loader, run by an inference
 // engine (mek's tfjs graph or ONNX Runtime), logits read back once per batch, metrics
-// accumulated on the host.
-import { adjustedPredictions } from '../eval/adjust.ts';
-import { argmaxRows, ConfusionAccumulator, type Metrics } from '../eval/metrics.ts';
-import type { BatchLoader } from '../data/loader.ts';
+// accumulated on the host. Training (on the live weights) and `mek eval` (on a checkpoint) both
+// evaluate this way, with the same loader.
+import type { Config } from '../config/schema.ts';
+import type { Sample } from '../data/labels.ts';
+import { BatchLoader } from '../data/loader.ts';
+import type { PreparePool } from '../data/pool.ts';
 import { flipImages, type InferenceEngine } from '../infer/engine.ts';
-
-/**
- * Images per inference forward of the tfjs graph: per-layer tidying keeps memory to one
- * block's intermediates of this many images, ~0.8 GB for Swin-T at 112 px, well inside wasm's
- * 4 GiB heap.
- */
-export const EVAL_CHUNK = 16;
+import type { Preprocessing } from '../io/checkpoint/format.ts';
+import { adjustedPredictions } from './adjust.ts';
+import { argmaxRows, ConfusionAccumulator, type Metrics } from './metrics.ts';
 
 export interface EvaluateOptions {
   numClasses: number;
@@ -59,4 +57,35 @@ export async function evaluate(engine: InferenceEngine, loader: BatchLoader, opt
   const all = new Float32Array(labels.length * opts.numClasses);
   logitRows.reduce((offset, rows) => (all.set(rows, offset), offset + rows.length), 0);
   return { metrics: acc.metrics(), labels: Int32Array.from(labels), predictions: Int32Array.from(predictions), logits: all };
+}
+
+/**
+ * The images of a split once each, in file order, prepared as the model was trained to see
+ * them (`preprocessing`: a checkpoint's, or the run's own during training) and batched by
+ * eval.batch_size; the other data.* settings (bad images, prefetch) from `config`.
+ * `cacheBytes`: the decoded-image cache of each preparing process; training, which evaluates
+ * the same split again and again, shares its own.
+ */
+export function evaluationLoader(config: Config, samples: Sample[], preprocessing: Preprocessing, pool: PreparePool, cacheBytes = 0): BatchLoader {
+  const options = {
+    samples,
+    numClasses: config.data.classes.length,
+    batchSize: config.eval.batch_size,
+    imageSize: preprocessing.imageSize,
+    mode: 'eval' as const,
+    interpolation: preprocessing.interpolation,
+    augment: { ...config.augment, mean: preprocessing.mean, std: preprocessing.std },
+    // The evaluation transform draws nothing: the seed changes no pixel.
+    seed: 0,
+    sampler: 'sequential' as const,
+    repeatTo: 0,
+    dropLast: false,
+    prefetch: config.data.prefetch,
+    onBadImage: config.data.on_bad_image,
+    maxSkipFraction: config.data.max_skip_fraction,
+    maxImagePixels: config.data.max_image_pixels,
+    pool,
+    cacheBytes,
+  };
+  return new BatchLoader(options, undefined, true);
 }
