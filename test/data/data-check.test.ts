@@ -2,7 +2,7 @@
 // REFERENCE.md, images absent but not fatal), problems collected and exit 2, in process and
 // through the real `node bin/mek.js`.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +12,7 @@ import { dataCheckCommand, formatDataCheck, runDataCheck, type DataCheckReport }
 import { runCli, type MekCommand } from '../../src/commands/program.ts';
 import { loadConfig } from '../../src/config/load.ts';
 
-const LABEL_FILE = fileURLToPath(new URL('../fixtures/rafdb/list_patition_label.txt', import.meta.url));
-const HAVE_LABELS = existsSync(LABEL_FILE);
+const LABEL_FILE = fileURLToPath(new URL('../../configs/rafdb/list_patition_label.txt', import.meta.url));
 const RAFDB_TRAIN = [1290, 281, 717, 4772, 1982, 705, 2524];
 const RAFDB_TEST = [329, 74, 160, 1185, 478, 162, 680];
 const REFERENCE_WEIGHTS = [0.95124031, 4.36690391, 1.71143654, 0.25714585, 0.6191221, 1.74056738, 0.48617274];
@@ -55,7 +54,7 @@ async function inProcess(args: string[]): Promise<{ code: number; stdout: string
   }
 }
 
-describe.skipIf(!HAVE_LABELS)('data check on the real RAF-DB label file', () => {
+describe('data check on the real RAF-DB label file', () => {
   const sets = [`data.label_file=${LABEL_FILE}`, `data.root=${NO_IMAGES}`];
 
   it('reports the reference counts, totals and balance weights, and every image absent', () => {
@@ -194,7 +193,7 @@ function mek(...args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-describe.skipIf(!HAVE_LABELS)('node bin/mek.js data check', () => {
+describe('node bin/mek.js data check', () => {
   it('prints the report and exits 0 on the real label file; 2 on a broken one', async () => {
     const [good, bad] = await Promise.all([
       mek('data', 'check', '--set', `data.label_file=${LABEL_FILE}`, '--set', `data.root=${NO_IMAGES}`),

@@ -1,6 +1,6 @@
 // The three label sources on small trees made here, their error messages, and the real RAF-DB
-// label file (labels only), a copy of which is in test/fixtures/rafdb/.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+// label file (labels only) that mek ships in configs/rafdb/.
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import type { DataConfig } from '../../src/config/schema.ts';
 import { DataError } from '../../src/data/errors.ts';
 import { loadSplit, scanDataset } from '../../src/data/labels.ts';
 
-const LABEL_FILE = fileURLToPath(new URL('../fixtures/rafdb/list_patition_label.txt', import.meta.url));
+const LABEL_FILE = fileURLToPath(new URL('../../configs/rafdb/list_patition_label.txt', import.meta.url));
 const RAFDB_TRAIN = [1290, 281, 717, 4772, 1982, 705, 2524];
 const RAFDB_TEST = [329, 74, 160, 1185, 478, 162, 680];
 
@@ -322,7 +322,7 @@ describe('class folders', () => {
   });
 });
 
-describe.skipIf(!existsSync(LABEL_FILE))('the real RAF-DB label file', () => {
+describe('the real RAF-DB label file', () => {
   const cfg = { ...defaultConfig().data, label_file: LABEL_FILE, root: join(temp, 'no-images') };
 
   it('gives the reference counts per class and split, in file order', () => {
