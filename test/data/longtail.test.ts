@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataLongtailCommand } from '../../src/commands/data-longtail.ts';
+import { dataCommand } from '../../src/commands/data.ts';
 import { UsageError } from '../../src/commands/errors.ts';
-import type { MekCommand } from '../../src/commands/program.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { variantFromConfig } from '../../src/config/variant.ts';
 import { DataError } from '../../src/data/errors.ts';
@@ -28,8 +27,10 @@ import {
 } from '../../src/data/longtail.ts';
 import { LABEL_FILE } from '../../src/data/synth.ts';
 import { camGridSize } from '../../src/model/variants.ts';
-import { writeFakeIdx } from '../helpers/idx.ts';
 import { runCommands } from '../helpers/cli.ts';
+import { snapshot } from '../helpers/files.ts';
+import { writeFakeIdx } from '../helpers/idx.ts';
+import { labelLines } from '../helpers/rafdb.ts';
 
 let root: string;
 let src: string;
@@ -41,27 +42,6 @@ beforeAll(async () => {
   writeFakeIdx(src, { trainPerClass: 40, testPerClass: 10, size: 6 });
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
-
-function labelLines(out: string): { name: string; label: number }[] {
-  return readFileSync(join(out, LABEL_FILE), 'utf8').trimEnd().split('\n').map((l) => {
-    const [name, label] = l.split(' ');
-    return { name: name!, label: Number(label) };
-  });
-}
-
-/** Every file under `out`, relative path -> bytes. */
-function snapshot(out: string): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  const walk = (rel: string) => {
-    for (const e of readdirSync(join(out, rel), { withFileTypes: true })) {
-      const path = join(rel, e.name);
-      if (e.isDirectory()) walk(path);
-      else files.set(path, readFileSync(join(out, path)));
-    }
-  };
-  walk('');
-  return files;
-}
 
 describe('the exponential profile', () => {
   it('R = 50 over 10 classes from 6000 (train) and 1000 (test): exact integers', () => {
@@ -200,14 +180,7 @@ describe('writeLongTail', () => {
 });
 
 describe('mek data longtail', () => {
-  const data: MekCommand = {
-    command: 'data',
-    describe: 'dataset tools',
-    builder: (y) => y.command(dataLongtailCommand).demandCommand(1),
-    handler: () => {},
-  };
-
-  const mek = (...args: string[]) => runCommands(args, [data]);
+  const mek = (...args: string[]) => runCommands(args, [dataCommand]);
 
   function expectOneLine(r: { code: number; stderr: string }, pattern: RegExp) {
     expect(r.code, r.stderr).toBe(2);

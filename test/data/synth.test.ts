@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataSynthCommand } from '../../src/commands/data-synth.ts';
+import { dataCommand } from '../../src/commands/data.ts';
 import { UsageError } from '../../src/commands/errors.ts';
-import type { MekCommand } from '../../src/commands/program.ts';
 import {
   IMAGE_DIR,
   LABEL_FILE,
@@ -23,6 +22,8 @@ import {
 import { identitySpread, sampleFace, type FaceSpec } from '../../src/data/synth/face.ts';
 import { Rng } from '../../src/random.ts';
 import { runCommands } from '../helpers/cli.ts';
+import { snapshot } from '../helpers/files.ts';
+import { labelLines } from '../helpers/rafdb.ts';
 
 const SURPRISE = 0;
 const FEAR = 1;
@@ -37,32 +38,8 @@ const dir = (name: string) => join(root, name);
 const small = (out: string, seed: number, extra: { size?: number; force?: boolean } = {}) =>
   synthesizeDataset({ out, seed, size: SIZE, imageSize: PX, ...extra });
 
-function labelLines(out: string): { name: string; label: number }[] {
-  return readFileSync(join(out, LABEL_FILE), 'utf8')
-    .trimEnd()
-    .split('\n')
-    .map((line) => {
-      const [name, label] = line.split(' ');
-      return { name: name!, label: Number(label) };
-    });
-}
-
 function imagePath(out: string, name: string): string {
   return join(out, IMAGE_DIR, name.replace(/\.jpg$/, '_aligned.jpg'));
-}
-
-/** Every file under `out`, relative path -> bytes. */
-function snapshot(out: string): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  const walk = (rel: string) => {
-    for (const entry of readdirSync(join(out, rel), { withFileTypes: true })) {
-      const path = join(rel, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else files.set(path, readFileSync(join(out, path)));
-    }
-  };
-  walk('');
-  return files;
 }
 
 beforeAll(async () => {
@@ -253,15 +230,7 @@ describe('expressions are in the pixels', () => {
 });
 
 describe('mek data synth', () => {
-  // The `data` group as cli.ts declares it, with only this subcommand.
-  const data: MekCommand = {
-    command: 'data',
-    describe: 'dataset tools',
-    builder: (y) => y.command(dataSynthCommand).demandCommand(1),
-    handler: () => {},
-  };
-
-  const mek = (...args: string[]) => runCommands(args, [data]);
+  const mek = (...args: string[]) => runCommands(args, [dataCommand]);
 
   it('writes a dataset and prints counts per class and split', async () => {
     const out = dir('cli');

@@ -10,7 +10,8 @@ import { computeMetrics, metricsFromConfusion } from '../../src/eval/metrics.ts'
 import { sweepAdjustment } from '../../src/eval/adjust.ts';
 import { adjustSweepPng, adjustSweepSvg, camGridPng, camOverlayPng, confusionPng, confusionSvg, curvesPng, curvesSvg, perClassBarsPng } from '../../src/eval/plots.ts';
 import { svgDocument, svgToPng, text } from '../../src/eval/svg.ts';
-import { expectPicture, RAFDB_CLASSES, RAFDB_CONFUSION } from './fixtures.ts';
+import { expectPicture } from '../helpers/pictures.ts';
+import { RAFDB_CLASSES, RAFDB_CONFUSION } from '../helpers/rafdb.ts';
 
 const temp = mkdtempSync(join(tmpdir(), 'mek-plots-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));

@@ -13,10 +13,8 @@ import {
   rebalancedTargets,
 } from '../../src/mek/losses.ts';
 import { mekLoss } from '../../src/mek/objective.ts';
+import { RAFDB_BALANCE_WEIGHTS, RAFDB_LABEL_FILE, RAFDB_TRAIN_COUNTS } from '../helpers/rafdb.ts';
 
-const RAFDB_TRAIN_COUNTS = [1290, 281, 717, 4772, 1982, 705, 2524];
-const REFERENCE_WEIGHTS = [0.95124031, 4.36690391, 1.71143654, 0.25714585, 0.6191221, 1.74056738, 0.48617274];
-const LABEL_FILE = new URL('../../configs/rafdb/list_patition_label.txt', import.meta.url);
 
 beforeAll(async () => {
   await selectBackend('cpu');
@@ -24,17 +22,17 @@ beforeAll(async () => {
 
 describe('balance weights', () => {
   it('reproduce the reference constants from the RAF-DB training counts', () => {
-    balanceWeights(RAFDB_TRAIN_COUNTS).forEach((w, i) => expect(Math.abs(w - REFERENCE_WEIGHTS[i]!)).toBeLessThan(1e-6));
+    balanceWeights(RAFDB_TRAIN_COUNTS).forEach((w, i) => expect(Math.abs(w - RAFDB_BALANCE_WEIGHTS[i]!)).toBeLessThan(1e-6));
   });
 
   it('counts of the real RAF-DB label file give the same weights', () => {
     const counts = new Array(7).fill(0);
-    for (const line of readFileSync(LABEL_FILE, 'utf8').split('\n')) {
+    for (const line of readFileSync(RAFDB_LABEL_FILE, 'utf8').split('\n')) {
       const [name, label] = line.trim().split(/\s+/);
       if (name?.startsWith('train_')) counts[Number(label) - 1]++;
     }
     expect(counts).toEqual(RAFDB_TRAIN_COUNTS);
-    balanceWeights(counts).forEach((w, i) => expect(Math.abs(w - REFERENCE_WEIGHTS[i]!)).toBeLessThan(1e-6));
+    balanceWeights(counts).forEach((w, i) => expect(Math.abs(w - RAFDB_BALANCE_WEIGHTS[i]!)).toBeLessThan(1e-6));
   });
 
   it("'classes' normaliser makes the sample-weighted mean 1", () => {

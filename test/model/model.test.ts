@@ -13,8 +13,8 @@ import { Rng } from '../../src/random.ts';
 import { AdamW } from '../../src/train/adamw.ts';
 import { lossAndGradients, trainStep, type TrainContext } from '../../src/train/step.ts';
 import { loadFixture } from '../helpers/fixtures.ts';
+import { RAFDB_TRAIN_COUNTS } from '../helpers/rafdb.ts';
 
-const RAFDB_COUNTS = [1290, 281, 717, 4772, 1982, 705, 2524];
 const counts = loadFixture('param_counts.json').swin_t_fer;
 
 function tinyContext(seed = 1): TrainContext {
@@ -24,7 +24,7 @@ function tinyContext(seed = 1): TrainContext {
     store,
     consts: new SwinConstants(variant),
     optimizer: new AdamW(store.trainable(), { weightDecay: 0.05 }),
-    loss: { ...REFERENCE_LOSS, classWeights: balanceWeights(RAFDB_COUNTS) },
+    loss: { ...REFERENCE_LOSS, classWeights: balanceWeights(RAFDB_TRAIN_COUNTS) },
     clipNorm: 5,
     rng: new Rng(seed + 100),
     training: true,
