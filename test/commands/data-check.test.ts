@@ -1,7 +1,6 @@
 // `mek data check`: the report on the real RAF-DB label file (counts and weights of
 // REFERENCE.md, images absent but not fatal), problems collected and exit 2, in process and
 // through the real `node bin/mek.js`.
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { formatDataCheck, runDataCheck, type DataCheckReport } from '../../src/commands/data-check.ts';
 import { dataCommand } from '../../src/commands/data.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { runCommands } from '../helpers/cli.ts';
+import { runCommands, spawnMek as mek } from '../helpers/cli.ts';
 import { RAFDB_BALANCE_WEIGHTS, RAFDB_LABEL_FILE, RAFDB_TEST_COUNTS, RAFDB_TRAIN_COUNTS } from '../helpers/rafdb.ts';
 
 const temp = mkdtempSync(join(tmpdir(), 'mek-data-check-'));
@@ -160,14 +159,6 @@ describe('data check on other problems', () => {
     expect(out.stderr).toContain("unknown key 'data.fromat'");
   });
 });
-
-function mek(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/mek.js', ...args], { cwd: new URL('../..', import.meta.url), maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('node bin/mek.js data check', () => {
   it('prints the report and exits 0 on the real label file; 2 on a broken one', async () => {
