@@ -12,14 +12,13 @@ import { VARIANTS } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
 import { saveTestCheckpoint } from '../helpers/checkpoint.ts';
 import { expectOneLineUsageError, spawnMekSync as mek } from '../helpers/cli.ts';
-import { cliWorkspace, writeFaces } from '../helpers/cli-workspace.ts';
+import { useCliWorkspace } from '../helpers/cli-workspace.ts';
 
-const { root, data, image } = cliWorkspace();
+const { root, data, image } = useCliWorkspace({ checkpoint: false });
 
 beforeAll(async () => {
   await selectBackend('wasm');
-  await writeFaces(data);
-}, 120_000);
+});
 
 describe('PyTorch checkpoints from the command line: import, predict, eval, export', () => {
   // copies, so the ONNX export that eval and predict cache beside a checkpoint lands in the temp folder

@@ -4,19 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend.ts';
+import { describe, expect, it } from 'vitest';
 import { expectOneLineUsageError, spawnMekSync as mek } from '../helpers/cli.ts';
-import { cliWorkspace, writeCheckpoint, writeFaces } from '../helpers/cli-workspace.ts';
+import { useCliWorkspace } from '../helpers/cli-workspace.ts';
 
-const { root, data, runDir, image } = cliWorkspace();
-let ckpt = '';
-
-beforeAll(async () => {
-  await selectBackend('wasm');
-  await writeFaces(data);
-  ckpt = await writeCheckpoint(runDir, data);
-}, 120_000);
+const { root, runDir, ckpt, image } = useCliWorkspace({ checkpoint: true });
 
 describe('inference engines: ONNX Runtime and tfjs', () => {
   it('predict and eval give the same answers on both; the ONNX export is cached beside the checkpoint', () => {

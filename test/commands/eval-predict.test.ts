@@ -5,8 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend.ts';
+import { describe, expect, it } from 'vitest';
 import { normalize } from '../../src/data/augment/normalize.ts';
 import { decodeImage } from '../../src/data/decode.ts';
 import { ferForward } from '../../src/model/fer.ts';
@@ -15,16 +14,9 @@ import { SwinConstants } from '../../src/model/swin.ts';
 import { VARIANTS } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
 import { expectOneLineUsageError, spawnMekSync as mek } from '../helpers/cli.ts';
-import { CHECKPOINT_SEED, cliWorkspace, writeCheckpoint, writeFaces } from '../helpers/cli-workspace.ts';
+import { CHECKPOINT_SEED, useCliWorkspace } from '../helpers/cli-workspace.ts';
 
-const { root, data, runDir, image } = cliWorkspace();
-let ckpt = '';
-
-beforeAll(async () => {
-  await selectBackend('wasm');
-  await writeFaces(data);
-  ckpt = await writeCheckpoint(runDir, data);
-}, 120_000);
+const { root, runDir, ckpt, image } = useCliWorkspace({ checkpoint: true });
 
 describe('mek eval / predict on a checkpoint', () => {
   it('bad checkpoints are one line and exit 2', () => {

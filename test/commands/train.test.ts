@@ -3,13 +3,11 @@
 // and summary.json, and a stop signal finishes the step and saves last.json first.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectOneLineUsageError, spawnMekSync as mek } from '../helpers/cli.ts';
-import { cliWorkspace, writeFaces } from '../helpers/cli-workspace.ts';
+import { useCliWorkspace } from '../helpers/cli-workspace.ts';
 
-const { root, data } = cliWorkspace();
-
-beforeAll(() => writeFaces(data), 120_000);
+const { root, data } = useCliWorkspace({ checkpoint: false });
 
 describe('mek train: bad input is one line and exit 2', () => {
   it('an unknown key in the config file', () => {

@@ -3,19 +3,11 @@
 // left; a corrupt test image stops training at the evaluation after saving last.json.
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../src/backend.ts';
+import { describe, expect, it } from 'vitest';
 import { expectOneLineUsageError, spawnMekSync as mek } from '../helpers/cli.ts';
-import { cliWorkspace, writeCheckpoint, writeFaces } from '../helpers/cli-workspace.ts';
+import { useCliWorkspace } from '../helpers/cli-workspace.ts';
 
-const { root, data, runDir } = cliWorkspace();
-let ckpt = '';
-
-beforeAll(async () => {
-  await selectBackend('wasm');
-  await writeFaces(data);
-  ckpt = await writeCheckpoint(runDir, data);
-}, 120_000);
+const { root, data, ckpt } = useCliWorkspace({ checkpoint: true });
 
 describe('unreadable data with data.on_bad_image: skip', () => {
   it('training and evaluation stop with one line and exit 2 when no image can be read, never looping', async () => {
