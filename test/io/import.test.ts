@@ -20,12 +20,12 @@ import { readSafetensors } from '../../src/io/safetensors.ts';
 import { ferForward } from '../../src/model/fer.ts';
 import { SwinConstants } from '../../src/model/swin.ts';
 import { expectOneLineError, rejectionOf } from '../helpers/errors.ts';
-import { decode, decodeAll, maxDeviation, variantFromFixture } from '../helpers/fixtures.ts';
+import { decode, decodeAll, maxDeviation, toleranceOf, variantFromFixture } from '../helpers/fixtures.ts';
 
-const TOL = 1e-4;
 const dir = fileURLToPath(new URL('../fixtures/torch/', import.meta.url));
 const fixture = (name: string) => join(dir, name);
 const expected = JSON.parse(readFileSync(fixture('expected.json'), 'utf8'));
+const TOL = toleranceOf(expected);
 const micro = expected.micro;
 const knobs = expected.knobs;
 const tmp = mkdtempSync(join(tmpdir(), 'mek-import-'));

@@ -12,10 +12,11 @@ import { VARIANTS } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
 import { AdamW } from '../../src/train/adamw.ts';
 import { lossAndGradients, trainStep, type TrainContext } from '../../src/train/step.ts';
-import { loadFixture } from '../helpers/fixtures.ts';
+import { loadFixture, toleranceOf } from '../helpers/fixtures.ts';
 import { RAFDB_TRAIN_COUNTS } from '../helpers/rafdb.ts';
 
-const counts = loadFixture('param_counts.json').swin_t_fer;
+const paramCounts = loadFixture('param_counts.json');
+const counts = paramCounts.swin_t_fer;
 
 function tinyContext(seed = 1): TrainContext {
   const variant = VARIANTS.swin_tiny_test;
@@ -52,6 +53,7 @@ beforeAll(async () => {
 describe('Swin-T (the paper model)', () => {
   it(`has exactly the reference's ${counts.parameters.toLocaleString('en')} parameters (28,508,417)`, () => {
     // Counted by PyTorch in scripts/reference/make_fixtures.py: sum(p.numel() for p in model.parameters()).
+    expect(toleranceOf(paramCounts), 'counts and names compare exactly').toBe(0);
     expect(countParameters(VARIANTS.swin_t).total).toBe(28_508_417);
     expect(countParameters(VARIANTS.swin_t).total).toBe(counts.parameters);
     // Everything but the encoder's final norm and face-embedding head is trained.
