@@ -1,5 +1,5 @@
 // `mek data check`: the report on the real RAF-DB label file (counts and weights of
-// REFERENCE.md, images absent but not fatal), problems collected and exit 2, in process and
+// docs/method.md, images absent but not fatal), problems collected and exit 2, in process and
 // through the real `node bin/mek.js`.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
