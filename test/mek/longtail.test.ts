@@ -2,17 +2,14 @@
 // against golden values of the PyTorch reference, through the same path training takes: config
 // keys -> trainingLosses -> mekLoss. And the composition rules around them.
 import { readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
-// gradient functions (the union package registers them for this tfjs-core)
-import '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { balanceWeights, classBalancedWeights } from '../../src/mek/balance.ts';
 import { compositionWarnings, trainingLosses } from '../../src/mek/from-config.ts';
-import { mekLoss } from '../../src/mek/objective.ts';
 import { classPrior } from '../../src/mek/prior.ts';
 import { toleranceOf } from '../helpers/fixtures.ts';
+import { expectLossAndGradient, lossAndGradient } from '../helpers/losses.ts';
 
 // scripts/reference/make_longtail_losses.py: swin_mek.classification_loss in float64
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/longtail_losses.json', import.meta.url), 'utf8')) as {
@@ -75,15 +72,8 @@ describe('the classification term with loss.logit_adjust, loss.rbl_shares and lo
         `data.classes=[${fixture.counts.map((_, i) => `c${i}`).join(',')}]`,
       ]);
       const opts = trainingLosses(config, classPrior(fixture.counts, 'shuffle')).at(c.drw ? 10 : 0);
-      const { loss, grad } = tf.tidy(() => {
-        const labels = tf.tensor1d(fixture.labels, 'int32');
-        const w = tf.tensor1d(balanceWeights(fixture.counts));
-        const f = (logits: tf.Tensor) => mekLoss(logits as tf.Tensor2D, labels, null, null, w, opts).total;
-        const { value, grad } = tf.valueAndGrad(f)(tf.tensor2d(fixture.logits, fixture.shape));
-        return { loss: value.dataSync()[0]!, grad: Array.from(grad.dataSync()) };
-      });
-      expect(Math.abs(loss - c.loss)).toBeLessThan(TOL.loss * Math.max(1, Math.abs(c.loss)));
-      grad.forEach((g, i) => expect(Math.abs(g - c.grad[i]!)).toBeLessThan(TOL.grad));
+      const got = lossAndGradient(fixture.logits, fixture.shape, fixture.labels, balanceWeights(fixture.counts), opts);
+      expectLossAndGradient(got, c, TOL);
     });
   }
 });
