@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataCommand } from '../../src/commands/data.ts';
 import { UsageError } from '../../src/commands/errors.ts';
 import {
   IMAGE_DIR,
@@ -21,7 +20,6 @@ import {
 } from '../../src/data/synth.ts';
 import { identitySpread, sampleFace, type FaceSpec } from '../../src/data/synth/face.ts';
 import { Rng } from '../../src/random.ts';
-import { runCommands } from '../helpers/cli.ts';
 import { snapshot } from '../helpers/files.ts';
 import { labelLines } from '../helpers/rafdb.ts';
 
@@ -226,30 +224,6 @@ describe('expressions are in the pixels', () => {
     const [mouth, eyes] = await separation(SURPRISE, NEUTRAL, 24, 12);
     expect(mouth).toBeGreaterThan(1.25);
     expect(eyes).toBeGreaterThan(1.25);
-  });
-});
-
-describe('mek data synth', () => {
-  const mek = (...args: string[]) => runCommands(args, [dataCommand]);
-
-  it('writes a dataset and prints counts per class and split', async () => {
-    const out = dir('cli');
-    const r = await mek('data', 'synth', '--out', out, '--size', '100', '--image-size', String(PX), '--seed', '4');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/wrote 100 synthetic faces/);
-    const { train, test } = synthCounts(100);
-    expect(r.stdout).toContain(`Happiness${String(train[HAPPINESS]).padStart(10)}${String(test[HAPPINESS]).padStart(7)}`);
-    expect(r.stdout).toContain(join(out, LABEL_FILE));
-    const again = await mek('data', 'synth', '--out', out, '--size', '100', '--image-size', String(PX), '--seed', '4');
-    expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/already holds .*nothing to do/);
-  });
-
-  it('exits 2 with one line when --out holds another dataset', async () => {
-    const r = await mek('data', 'synth', '--out', dir('a'), '--size', String(SIZE), '--image-size', String(PX), '--seed', '9');
-    expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/--force/);
   });
 });
 
