@@ -37,6 +37,8 @@ from make_fixtures import enc, nhwc_input, randomise  # noqa: E402
 SEED = 2048
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "test", "fixtures", "torch")
+# The bound on logits and CAMs, |a - b| / max(1, |b|), of the tests that load these files (and of
+# --check-export); written into expected.json as "tolerance", its first key.
 TOL = 1e-4
 
 MICRO = {"img_size": 28, "patch_size": 2, "in_chans": 3, "embed_dim": 8, "depths": [2, 2],
@@ -345,7 +347,7 @@ def save(obj, fname, **kw):
 
 def make_all():
     os.makedirs(OUT, exist_ok=True)
-    expected = {"seed": SEED, "files": {}}
+    expected = {"tolerance": TOL, "seed": SEED, "files": {}}
     files = expected["files"]
 
     # ---- micro

@@ -41,6 +41,24 @@ PROBE = ["encoder.patch_embed.proj.weight",
          "encoder.layers.0.blocks.1.attn.relative_position_bias_table",
          "encoder.layers.2.blocks.1.mlp.fc2.weight", "norm.weight", "head.weight", "head.bias"]
 
+# The bound each fixture's test holds mek to, written into the fixture as "tolerance" (first
+# key), so the fixture says how closely it must be matched. Deviations are |a - b| / max(1, |b|)
+# (test/helpers/fixtures.ts maxDeviation) unless noted. mek computes in float32, these values in
+# float64: 1e-4 leaves room for float32 round-off through a whole Swin and its gradient, with the
+# measured deviations one to two orders of magnitude below it (docs/model.md).
+GOLDEN_TOLERANCE = 1e-4
+TOLERANCES = {
+    "golden_tiny.json": GOLDEN_TOLERANCE,
+    "golden_knobs.json": GOLDEN_TOLERANCE,
+    # AdamW's parameters after each step and the clipped gradients; the clip's total norm relative
+    # to its value
+    "adamw.json": {"after": 1e-6, "clipped": 1e-6, "total_norm": 1e-5},
+    # |lr - expected| < absolute + relative * expected
+    "schedule.json": {"absolute": 1e-12, "relative": 1e-9},
+    # integers and names: exact
+    "param_counts.json": 0,
+}
+
 stats = {}  # fixture name -> largest magnitude seen
 
 
@@ -409,7 +427,7 @@ def write(fname, obj):
     path = os.path.join(OUT, fname)
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
-        json.dump(obj, f, separators=(",", ":"))
+        json.dump({"tolerance": TOLERANCES[fname], **obj}, f, separators=(",", ":"))
         f.write("\n")
     os.replace(tmp, path)
     print(f"  wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path) / 1024:.0f} KiB)")

@@ -72,6 +72,9 @@ def main():
                           loss=loss.item(), grad=x.grad.flatten().tolist()))
         print(f"{name:45} loss {loss.item():.8f}")
     fixture = dict(
+        # the test's bounds: |a - b| on the class-balanced weights, the prior and each gradient
+        # element; on the loss relative to max(1, |loss|)
+        tolerance=dict(class_balanced=1e-12, prior=1e-15, loss=1e-5, grad=1e-5),
         note="scripts/reference/make_longtail_losses.py: swin_mek.classification_loss in float64",
         counts=COUNTS, eps=EPS, drw_beta=0.9999, labels=labels.tolist(), logits=logits.flatten().tolist(),
         shape=list(logits.shape), prior=prior.tolist(), class_balanced=checks, cases=cases)

@@ -53,6 +53,9 @@ def main():
         balance.append(dict(power=power, weights=wp.tolist(), rbl_loss=loss.item()))
         print(f"balance power {power}: weights {[round(x, 4) for x in wp.tolist()]}, RBL loss {loss.item():.8f}")
     fixture = dict(
+        # the test's bounds: |a - b| on each gradient element and the RBL loss of each power, on
+        # the loss relative to max(1, |loss|), on the balance weights relative to max(1, w)
+        tolerance=dict(loss=1e-5, grad=1e-5, balance_weights=1e-12, rbl_loss=1e-5),
         note="scripts/reference/make_loss_regimes.py: swin_mek.classification_loss in float64",
         eps=0.3, class_weights=w.tolist(), labels=labels.tolist(), logits=logits.flatten().tolist(),
         shape=list(logits.shape), cases=cases,

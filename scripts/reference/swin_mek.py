@@ -1,7 +1,7 @@
 """PyTorch reference of MEK: Swin V1 backbone, SwinTransFER head with class activation
 maps, the re-balanced losses (RBL, RAC), and the learning-rate schedule.
 
-Written from the facts in REFERENCE.md; it exists only to produce golden values for the
+Written from the facts in docs/method.md; it exists only to produce golden values for the
 TypeScript port (see make_fixtures.py). State-dict names follow Microsoft's Swin V1 so a
 checkpoint of the original release loads name for name.
 """

@@ -1,5 +1,5 @@
 // `mek predict --ckpt FILE [--json] [--cams] [--cam-out DIR] IMAGE...`: class probabilities
-// and, on request, the class attention maps of each image (DESIGN.md contract).
+// and, on request, the class attention maps of each image (the contract in docs/design.md).
 import { mkdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { selectBackend } from '../backend.ts';

@@ -18,7 +18,7 @@ import { Rng } from '../random.ts';
 import { faceSvg } from './synth/draw.ts';
 import { sampleFace, type FaceSpec } from './synth/face.ts';
 
-/** RAF-DB basic-expression counts per class, label order (REFERENCE.md). */
+/** RAF-DB basic-expression counts per class, label order (docs/method.md). */
 export const RAFDB_TRAIN_COUNTS: readonly number[] = [1290, 281, 717, 4772, 1982, 705, 2524];
 export const RAFDB_TEST_COUNTS: readonly number[] = [329, 74, 160, 1185, 478, 162, 680];
 

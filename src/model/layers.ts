@@ -1,6 +1,6 @@
 // Small building blocks shared by the backbone and the head, written only with ops whose
 // gradients exist on every tfjs backend (wasm has no gradient for conv2d, gather or
-// stridedSlice; see DESIGN.md).
+// stridedSlice; see docs/design.md).
 import * as tf from '@tensorflow/tfjs-core';
 
 export const LAYER_NORM_EPS = 1e-5;

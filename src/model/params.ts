@@ -1,5 +1,5 @@
 // The named parameter store. Names and shapes are exactly the PyTorch state-dict entries of
-// the reference SwinTransFER (REFERENCE.md), so importing or exporting a checkpoint is a
+// the reference SwinTransFER (docs/method.md), so importing or exporting a checkpoint is a
 // name-for-name copy and a mismatch report is a set difference.
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random.ts';

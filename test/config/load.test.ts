@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
 import { defaultConfig, defaultConfigYaml, loadConfig } from '../../src/config/load.ts';
 import { SCHEMA } from '../../src/config/schema.ts';
+import { expectOneLineError, thrownBy } from '../helpers/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mek-config-'));
 function file(name: string, text: string): string {
@@ -14,17 +15,7 @@ function file(name: string, text: string): string {
   writeFileSync(path, text);
   return path;
 }
-function errorOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    const message = (err as Error).message;
-    expect(message).not.toContain('\n');
-    return message;
-  }
-  throw new Error('expected a ConfigError');
-}
+const errorOf = (f: () => unknown): string => expectOneLineError(thrownBy(f), ConfigError).message;
 
 describe('config', () => {
   it('configs/default.yaml is exactly what the schema generates (run `mek config defaults`)', () => {

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/data/decode.ts';
 import { DataError } from '../../src/errors.ts';
+import { expectOneLineError, rejectionOf } from '../helpers/errors.ts';
 
 const temp = mkdtempSync(join(tmpdir(), 'mek-decode-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
@@ -25,12 +26,7 @@ async function write(name: string, pixels: Buffer, width: number, height: number
   return path;
 }
 
-async function rejection(p: Promise<unknown>): Promise<DataError> {
-  const err = await p.then(() => null, (e: unknown) => e);
-  expect(err).toBeInstanceOf(DataError);
-  expect((err as Error).message).not.toContain('\n');
-  return err as DataError;
-}
+const rejection = async (p: Promise<unknown>): Promise<DataError> => expectOneLineError(await rejectionOf(p), DataError);
 
 const maxDiff = (a: Uint8Array, b: Uint8Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 

@@ -1,19 +1,17 @@
 // The three label sources on small trees made here, their error messages, and the real RAF-DB
-// label file (labels only), a copy of which is in test/fixtures/rafdb/.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+// label file (labels only) that mek ships in configs/rafdb/.
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/load.ts';
 import type { DataConfig } from '../../src/config/schema.ts';
 import { DataError } from '../../src/errors.ts';
 import { loadSplit, scanDataset } from '../../src/data/labels.ts';
+import { expectOneLineError, thrownBy } from '../helpers/errors.ts';
+import { RAFDB_LABEL_FILE, RAFDB_TEST_COUNTS, RAFDB_TRAIN_COUNTS } from '../helpers/rafdb.ts';
 
-const LABEL_FILE = fileURLToPath(new URL('../fixtures/rafdb/list_patition_label.txt', import.meta.url));
-const RAFDB_TRAIN = [1290, 281, 717, 4772, 1982, 705, 2524];
-const RAFDB_TEST = [329, 74, 160, 1185, 478, 162, 680];
 
 const CLASSES = ['Happy', 'Sad', 'Angry'];
 const temp = mkdtempSync(join(tmpdir(), 'mek-labels-'));
@@ -37,16 +35,7 @@ function dataConfig(overrides: Partial<DataConfig>): DataConfig {
 }
 
 /** The DataError `fn` throws (failing the test when it throws nothing or something else). */
-function dataError(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DataError);
-    expect((err as Error).message).not.toContain('\n');
-    return err as DataError;
-  }
-  throw new Error('expected a DataError');
-}
+const dataError = (fn: () => unknown): DataError => expectOneLineError(thrownBy(fn), DataError);
 
 const RAFDB_LINES = ['train_00001.jpg 1', 'train_00002.jpg 3', '', 'train_00003.jpg 2', 'test_0001.jpg 2', 'test_0002.jpg 1'];
 
@@ -322,25 +311,25 @@ describe('class folders', () => {
   });
 });
 
-describe.skipIf(!existsSync(LABEL_FILE))('the real RAF-DB label file', () => {
-  const cfg = { ...defaultConfig().data, label_file: LABEL_FILE, root: join(temp, 'no-images') };
+describe('the real RAF-DB label file', () => {
+  const cfg = { ...defaultConfig().data, label_file: RAFDB_LABEL_FILE, root: join(temp, 'no-images') };
 
   it('gives the reference counts per class and split, in file order', () => {
     const train = loadSplit(cfg, 'train', { checkImages: false });
     const test = loadSplit(cfg, 'test', { checkImages: false });
-    expect(train.counts).toEqual(RAFDB_TRAIN);
-    expect(test.counts).toEqual(RAFDB_TEST);
+    expect(train.counts).toEqual(RAFDB_TRAIN_COUNTS);
+    expect(test.counts).toEqual(RAFDB_TEST_COUNTS);
     expect(train.samples.length).toBe(12271);
     expect(test.samples.length).toBe(3068);
-    expect(train.samples[0]).toEqual({ path: join(cfg.root, 'train_00001.jpg'), label: 4, origin: `${LABEL_FILE}:1` });
-    expect(test.samples[0]!.origin).toBe(`${LABEL_FILE}:12272`);
+    expect(train.samples[0]).toEqual({ path: join(cfg.root, 'train_00001.jpg'), label: 4, origin: `${RAFDB_LABEL_FILE}:1` });
+    expect(test.samples[0]!.origin).toBe(`${RAFDB_LABEL_FILE}:12272`);
   });
 
   it('with no images, the error names the first entry and both layouts', () => {
     mkdirSync(cfg.root, { recursive: true });
     const message = dataError(() => loadSplit(cfg, 'train')).message;
     expect(message).toBe(
-      `${LABEL_FILE}:1: image not found at ${join(cfg.root, 'train_00001.jpg')} nor at ` +
+      `${RAFDB_LABEL_FILE}:1: image not found at ${join(cfg.root, 'train_00001.jpg')} nor at ` +
         `${join(cfg.root, 'Image', 'aligned', 'train_00001_aligned.jpg')} (12270 more images missing)`,
     );
   });

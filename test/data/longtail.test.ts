@@ -9,9 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataLongtailCommand } from '../../src/commands/data-longtail.ts';
 import { DataError, UsageError } from '../../src/errors.ts';
-import type { MekCommand } from '../../src/commands/program.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { variantFromConfig } from '../../src/config/variant.ts';
 import { encodeIdx, parseIdx, readIdx } from '../../src/data/idx.ts';
@@ -27,8 +25,9 @@ import {
 } from '../../src/data/longtail.ts';
 import { LABEL_FILE } from '../../src/data/synth.ts';
 import { camGridSize } from '../../src/model/variants.ts';
+import { snapshot } from '../helpers/files.ts';
 import { writeFakeIdx } from '../helpers/idx.ts';
-import { runCommands } from '../helpers/cli.ts';
+import { labelLines } from '../helpers/rafdb.ts';
 
 let root: string;
 let src: string;
@@ -40,27 +39,6 @@ beforeAll(async () => {
   writeFakeIdx(src, { trainPerClass: 40, testPerClass: 10, size: 6 });
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
-
-function labelLines(out: string): { name: string; label: number }[] {
-  return readFileSync(join(out, LABEL_FILE), 'utf8').trimEnd().split('\n').map((l) => {
-    const [name, label] = l.split(' ');
-    return { name: name!, label: Number(label) };
-  });
-}
-
-/** Every file under `out`, relative path -> bytes. */
-function snapshot(out: string): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  const walk = (rel: string) => {
-    for (const e of readdirSync(join(out, rel), { withFileTypes: true })) {
-      const path = join(rel, e.name);
-      if (e.isDirectory()) walk(path);
-      else files.set(path, readFileSync(join(out, path)));
-    }
-  };
-  walk('');
-  return files;
-}
 
 describe('the exponential profile', () => {
   it('R = 50 over 10 classes from 6000 (train) and 1000 (test): exact integers', () => {
@@ -195,57 +173,6 @@ describe('writeLongTail', () => {
     await expect(writeLongTail({ from: src, out: dir('r'), ratio: 20 })).rejects.toThrow(
       /--ratio 20 leaves class 7 \('Sneaker'\) with no test images \(largest class 10; use --test balanced or a ratio <= 10\)/,
     );
-  });
-});
-
-describe('mek data longtail', () => {
-  const data: MekCommand = {
-    command: 'data',
-    describe: 'dataset tools',
-    builder: (y) => y.command(dataLongtailCommand).demandCommand(1),
-    handler: () => {},
-  };
-
-  const mek = (...args: string[]) => runCommands(args, [data]);
-
-  function expectOneLine(r: { code: number; stderr: string }, pattern: RegExp) {
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(pattern);
-  }
-
-  it('writes the set and prints the per-class table', async () => {
-    const out = dir('cli');
-    const r = await mek('data', 'longtail', '--from', src, '--out', out, '--ratio', '4', '--seed', '3');
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/wrote a long-tailed set \(ratio 4, seed 3, test same\): 216 train \/ 50 test images/);
-    expect(r.stdout).toContain(` 9  Ankle boot        10      2`);
-    expect(r.stdout).toContain('imbalance (largest/smallest class): train 40/10 = 4.0, test 10/2 = 5.0');
-    expect(r.stdout).toContain(join(out, LABEL_FILE));
-    const again = await mek('data', 'longtail', '--from', src, '--out', out, '--ratio', '4', '--seed', '3');
-    expect(again.stdout).toMatch(/already holds .*nothing to do/);
-  });
-
-  it('bad input: one line naming the file, exit 2', async () => {
-    const out = dir('bad-out');
-    expectOneLine(await mek('data', 'longtail', '--from', dir('nowhere'), '--out', out, '--ratio', '10'), /nowhere: no such folder/);
-    expectOneLine(await mek('data', 'longtail', '--from', src, '--out', out, '--ratio', '0.9'), /^mek: --ratio must be a number >= 1 \(largest over smallest class size\), got 0\.9$/m);
-    expectOneLine(await mek('data', 'longtail', '--from', src, '--out', out, '--ratio', '2', '--test', 'odd'), /Invalid values/);
-
-    const broken = dir('broken');
-    writeFakeIdx(broken, { trainPerClass: 4, testPerClass: 2, size: 4, gzipTrain: false });
-    const labels = join(broken, 't10k-labels-idx1-ubyte');
-    const good = readFileSync(labels);
-    writeFileSync(labels, good.subarray(0, good.length - 3));
-    expectOneLine(await mek('data', 'longtail', '--from', broken, '--out', out, '--ratio', '2'), /t10k-labels-idx1-ubyte: truncated: the header declares 20 = 20 bytes of data, the file holds 17/);
-    writeFileSync(labels, Buffer.concat([Buffer.from([0, 0, 8, 3]), good.subarray(4)]));
-    expectOneLine(await mek('data', 'longtail', '--from', broken, '--out', out, '--ratio', '2'), /t10k-labels-idx1-ubyte: not an IDX file .*magic 0x00000803/);
-    writeFileSync(labels, encodeIdx([20], Uint8Array.from({ length: 20 }, (_, i) => (i === 5 ? 12 : i % 10))));
-    expectOneLine(await mek('data', 'longtail', '--from', broken, '--out', out, '--ratio', '2'), /t10k-labels-idx1-ubyte: label 12 at index 5 is not a class \(10 classes: labels 0\.\.9\)/);
-    writeFileSync(labels, encodeIdx([19], new Uint8Array(19)));
-    expectOneLine(await mek('data', 'longtail', '--from', broken, '--out', out, '--ratio', '2'), /t10k-labels-idx1-ubyte: 19 labels for the 20 images of .*t10k-images-idx3-ubyte/);
-    await rm(labels);
-    expectOneLine(await mek('data', 'longtail', '--from', broken, '--out', out, '--ratio', '2'), /broken: no t10k-labels-idx1-ubyte \(looked for t10k-labels-idx1-ubyte, t10k-labels-idx1-ubyte\.gz, /);
   });
 });
 

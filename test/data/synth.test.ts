@@ -7,9 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dataSynthCommand } from '../../src/commands/data-synth.ts';
 import { UsageError } from '../../src/errors.ts';
-import type { MekCommand } from '../../src/commands/program.ts';
 import {
   IMAGE_DIR,
   LABEL_FILE,
@@ -23,7 +21,8 @@ import {
 import { sampleFace, type FaceSpec } from '../../src/data/synth/face.ts';
 import { identitySpread } from '../../src/data/synth/identity.ts';
 import { Rng } from '../../src/random.ts';
-import { runCommands } from '../helpers/cli.ts';
+import { snapshot } from '../helpers/files.ts';
+import { labelLines } from '../helpers/rafdb.ts';
 
 const SURPRISE = 0;
 const FEAR = 1;
@@ -38,32 +37,8 @@ const dir = (name: string) => join(root, name);
 const small = (out: string, seed: number, extra: { size?: number; force?: boolean } = {}) =>
   synthesizeDataset({ out, seed, size: SIZE, imageSize: PX, ...extra });
 
-function labelLines(out: string): { name: string; label: number }[] {
-  return readFileSync(join(out, LABEL_FILE), 'utf8')
-    .trimEnd()
-    .split('\n')
-    .map((line) => {
-      const [name, label] = line.split(' ');
-      return { name: name!, label: Number(label) };
-    });
-}
-
 function imagePath(out: string, name: string): string {
   return join(out, IMAGE_DIR, name.replace(/\.jpg$/, '_aligned.jpg'));
-}
-
-/** Every file under `out`, relative path -> bytes. */
-function snapshot(out: string): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  const walk = (rel: string) => {
-    for (const entry of readdirSync(join(out, rel), { withFileTypes: true })) {
-      const path = join(rel, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else files.set(path, readFileSync(join(out, path)));
-    }
-  };
-  walk('');
-  return files;
 }
 
 beforeAll(async () => {
@@ -250,38 +225,6 @@ describe('expressions are in the pixels', () => {
     const [mouth, eyes] = await separation(SURPRISE, NEUTRAL, 24, 12);
     expect(mouth).toBeGreaterThan(1.25);
     expect(eyes).toBeGreaterThan(1.25);
-  });
-});
-
-describe('mek data synth', () => {
-  // The `data` group as cli.ts declares it, with only this subcommand.
-  const data: MekCommand = {
-    command: 'data',
-    describe: 'dataset tools',
-    builder: (y) => y.command(dataSynthCommand).demandCommand(1),
-    handler: () => {},
-  };
-
-  const mek = (...args: string[]) => runCommands(args, [data]);
-
-  it('writes a dataset and prints counts per class and split', async () => {
-    const out = dir('cli');
-    const r = await mek('data', 'synth', '--out', out, '--size', '100', '--image-size', String(PX), '--seed', '4');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/wrote 100 synthetic faces/);
-    const { train, test } = synthCounts(100);
-    expect(r.stdout).toContain(`Happiness${String(train[HAPPINESS]).padStart(10)}${String(test[HAPPINESS]).padStart(7)}`);
-    expect(r.stdout).toContain(join(out, LABEL_FILE));
-    const again = await mek('data', 'synth', '--out', out, '--size', '100', '--image-size', String(PX), '--seed', '4');
-    expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/already holds .*nothing to do/);
-  });
-
-  it('exits 2 with one line when --out holds another dataset', async () => {
-    const r = await mek('data', 'synth', '--out', dir('a'), '--size', String(SIZE), '--image-size', String(PX), '--seed', '9');
-    expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/--force/);
   });
 });
 

@@ -1,7 +1,7 @@
 // Metrics on hand-computed examples, the streaming accumulator against one shot, argmax.
 import { describe, expect, it } from 'vitest';
 import { argmaxRows, computeMetrics, ConfusionAccumulator, metricsFromConfusion } from '../../src/eval/metrics.ts';
-import { RAFDB_CONFUSION } from './fixtures.ts';
+import { RAFDB_CONFUSION } from '../helpers/rafdb.ts';
 
 describe('computeMetrics', () => {
   it('matches a hand-computed three-class example', () => {

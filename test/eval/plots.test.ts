@@ -14,7 +14,8 @@ import { confusionPng, confusionSvg } from '../../src/eval/plots/confusion.ts';
 import { curvesPng, curvesSvg } from '../../src/eval/plots/curves.ts';
 import { perClassBarsPng } from '../../src/eval/plots/per-class-bars.ts';
 import { svgDocument, svgToPng, text } from '../../src/eval/plots/svg.ts';
-import { expectPicture, RAFDB_CLASSES, RAFDB_CONFUSION } from './fixtures.ts';
+import { expectPicture } from '../helpers/pictures.ts';
+import { RAFDB_CLASSES, RAFDB_CONFUSION } from '../helpers/rafdb.ts';
 
 const temp = mkdtempSync(join(tmpdir(), 'mek-plots-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));

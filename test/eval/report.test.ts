@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeMetrics, metricsFromConfusion } from '../../src/eval/metrics.ts';
 import { abbreviate, confusionText, markdownTable, perClassMarkdown, perClassTable, reportJson, reportText, summaryLine } from '../../src/eval/report.ts';
-import { RAFDB_CLASSES, RAFDB_CONFUSION } from './fixtures.ts';
+import { RAFDB_CLASSES, RAFDB_CONFUSION } from '../helpers/rafdb.ts';
 
 const rafdb = metricsFromConfusion(RAFDB_CONFUSION);
 

@@ -1,4 +1,6 @@
-// Loading the golden fixtures written by scripts/reference/make_fixtures.py.
+// Reading the golden fixtures: JSON written by the PyTorch reference (scripts/reference/) and by
+// the Pillow scripts beside the data tests. Tensors are base64 little-endian float32; each
+// fixture's first key, "tolerance", is the bound its tests hold mek to (docs/design.md).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { SwinVariant } from '../../src/model/variants.ts';
@@ -23,6 +25,20 @@ export function decode(t: EncodedTensor): DecodedTensor {
 
 export function decodeAll(map: Record<string, EncodedTensor>): Map<string, Float32Array> {
   return new Map(Object.entries(map).map(([k, v]) => [k, decode(v).data]));
+}
+
+/**
+ * The bound `fixture` records for `quantity`: its "tolerance" is one number for everything it
+ * holds, or an object with one number per quantity. Fails loudly rather than defaulting, so a
+ * test never runs without the bound its fixture states.
+ */
+export function toleranceOf(fixture: { tolerance?: unknown }, quantity?: string): number {
+  const t = fixture.tolerance;
+  const value = typeof t === 'object' && t !== null && quantity !== undefined ? (t as Record<string, unknown>)[quantity] : t;
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw new Error(`fixture has no tolerance${quantity ? ` for '${quantity}'` : ''}: ${JSON.stringify(t)}`);
+  }
+  return value;
 }
 
 export function loadFixture<T = any>(name: string): T {

@@ -19,6 +19,8 @@ import { VARIANTS } from '../../src/model/variants.ts';
 import { Rng } from '../../src/random.ts';
 import { AdamW } from '../../src/train/adamw.ts';
 import { loadModel } from '../../src/io/import/load-model.ts';
+import { rejectionOf } from '../helpers/errors.ts';
+import { snapshot } from '../helpers/files.ts';
 
 // A full disk, on demand: the file whose path matches gets half its bytes, then ENOSPC.
 const fault = vi.hoisted(() => ({ failWrite: null as null | ((path: string) => boolean) }));
@@ -94,23 +96,9 @@ async function listing(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort();
 }
 
-async function snapshot(dir: string): Promise<Map<string, Buffer>> {
-  const files = await listing(dir);
-  return new Map(await Promise.all(files.map(async (f) => [f, await readFile(join(dir, f))] as const)));
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
 /** A CheckpointError (a UsageError: exit 2) whose one-line message names `file` and matches `pattern`. */
 async function expectCheckpointError(promise: Promise<unknown>, file: string, pattern: RegExp): Promise<void> {
-  const err = await failure(promise);
+  const err = await rejectionOf(promise);
   expect(err).toBeInstanceOf(CheckpointError);
   expect(err).toBeInstanceOf(UsageError);
   expect(exitCodeFor(err)).toBe(2);
@@ -282,11 +270,11 @@ describe('checkpoint atomicity', () => {
   it('a save whose weights write fails leaves the previous checkpoint untouched', async () => {
     const dir = newDir();
     const path = await saveCheckpoint(dir, 'best', options(store));
-    const before = await snapshot(dir);
+    const before = snapshot(dir);
     fault.failWrite = (p) => p.includes('.weights.bin.tmp-');
-    expect((await failure(saveCheckpoint(dir, 'best', options(other, { step: 99 })))).message).toMatch(/ENOSPC/);
+    expect((await rejectionOf(saveCheckpoint(dir, 'best', options(other, { step: 99 })))).message).toMatch(/ENOSPC/);
     fault.failWrite = null;
-    const after = await snapshot(dir); // no temp file, no new weights, the same JSON
+    const after = snapshot(dir); // no temp file, no new weights, the same JSON
     expect([...after.keys()]).toEqual([...before.keys()]);
     for (const [file, bytes] of before) expect(after.get(file)!.equals(bytes), file).toBe(true);
     const ckpt = await readCheckpoint(path);
@@ -297,11 +285,11 @@ describe('checkpoint atomicity', () => {
   it('a save whose JSON write fails after its weights landed leaves the previous checkpoint usable', async () => {
     const dir = newDir();
     const path = await saveCheckpoint(dir, 'best', options(store));
-    const before = await snapshot(dir);
+    const before = snapshot(dir);
     fault.failWrite = (p) => p.includes('best.json.tmp-');
-    expect((await failure(saveCheckpoint(dir, 'best', options(other, { step: 99 })))).message).toMatch(/ENOSPC/);
+    expect((await rejectionOf(saveCheckpoint(dir, 'best', options(other, { step: 99 })))).message).toMatch(/ENOSPC/);
     fault.failWrite = null;
-    const after = await snapshot(dir);
+    const after = snapshot(dir);
     for (const [file, bytes] of before) expect(after.get(file)!.equals(bytes), file).toBe(true);
     expect(after.size).toBe(3); // the new, complete weights file, named by nobody yet
     const ckpt = await readCheckpoint(path);

@@ -19,12 +19,13 @@ import { readWeightsFile } from '../../src/io/import/weights-file.ts';
 import { readSafetensors } from '../../src/io/safetensors.ts';
 import { ferForward } from '../../src/model/fer.ts';
 import { SwinConstants } from '../../src/model/swin.ts';
-import { decode, decodeAll, maxDeviation, variantFromFixture } from '../helpers/fixtures.ts';
+import { expectOneLineError, rejectionOf } from '../helpers/errors.ts';
+import { decode, decodeAll, maxDeviation, toleranceOf, variantFromFixture } from '../helpers/fixtures.ts';
 
-const TOL = 1e-4;
 const dir = fileURLToPath(new URL('../fixtures/torch/', import.meta.url));
 const fixture = (name: string) => join(dir, name);
 const expected = JSON.parse(readFileSync(fixture('expected.json'), 'utf8'));
+const TOL = toleranceOf(expected);
 const micro = expected.micro;
 const knobs = expected.knobs;
 const tmp = mkdtempSync(join(tmpdir(), 'mek-import-'));
@@ -56,14 +57,8 @@ function logitsOf(model: LoadedModel, input: any): { logits: Float32Array; cams:
 }
 
 async function expectRejected(promise: Promise<unknown>, pattern: RegExp): Promise<string> {
-  const err = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(CheckpointError);
-  const message = (err as Error).message;
+  const { message } = expectOneLineError(await rejectionOf(promise), CheckpointError);
   expect(message).toMatch(pattern);
-  expect(message).not.toContain('\n');
   return message;
 }
 

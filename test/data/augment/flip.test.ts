@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hflip, hflipFloat, randomHflip } from '../../../src/data/augment/flip.ts';
 import { Rng } from '../../../src/random.ts';
-import { pixel, textured } from './helpers.ts';
+import { pixel, textured } from '../../helpers/images.ts';
 
 describe('horizontal flip', () => {
   const img = textured(7, 5);

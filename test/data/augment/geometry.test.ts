@@ -13,7 +13,7 @@ import {
 } from '../../../src/data/augment/geometry.ts';
 import type { Interpolation as Resample } from '../../../src/data/resize.ts';
 import type { Fill } from '../../../src/data/augment/util.ts';
-import { makeImage, pixel, textured } from './helpers.ts';
+import { makeImage, pixel, textured } from '../../helpers/images.ts';
 
 const FILL: Fill = [128, 128, 128];
 const RESAMPLES: Resample[] = ['nearest', 'bilinear', 'bicubic'];

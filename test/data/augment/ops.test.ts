@@ -14,7 +14,7 @@ import {
   solarize,
   solarizeAdd,
 } from '../../../src/data/augment/ops.ts';
-import { makeImage, pixel, textured } from './helpers.ts';
+import { makeImage, pixel, textured } from '../../helpers/images.ts';
 
 const ramp = makeImage(16, 16, (x, y) => {
   const v = y * 16 + x;

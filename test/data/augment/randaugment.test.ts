@@ -11,7 +11,7 @@ import {
   type RandOpRecord,
 } from '../../../src/data/augment/randaugment.ts';
 import { Rng } from '../../../src/random.ts';
-import { textured } from './helpers.ts';
+import { textured } from '../../helpers/images.ts';
 
 describe('op sets', () => {
   it('the increasing set has exactly the 15 timm ops', () => {

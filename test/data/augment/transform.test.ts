@@ -3,9 +3,20 @@ import type { AugmentConfig } from '../../../src/config/schema.ts';
 import { normalize } from '../../../src/data/augment/normalize.ts';
 import { evalTransform, trainTransform } from '../../../src/data/augment/transform.ts';
 import { Rng } from '../../../src/random.ts';
-import { RELEASE_AUGMENT, textured } from './helpers.ts';
+import { textured } from '../../helpers/images.ts';
 
 const SIZE = 112;
+
+/** The release's augmentation settings. */
+const RELEASE_AUGMENT: AugmentConfig = {
+  interpolation: 'bicubic',
+  hflip: 0.5,
+  randaugment: 'rand-m9-mstd0.5-inc1',
+  erasing: 0.25,
+  erasing_mode: 'pixel',
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+};
 
 describe('normalize', () => {
   it('computes (x / 255 - mean) / std in float32, HWC', () => {

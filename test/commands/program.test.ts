@@ -1,36 +1,17 @@
-// The CLI contract: help and version, `mek doctor`, and exit codes (0 ok, 2 usage / config /
-// data / checkpoint as one line on stderr, 1 anything else). The error paths run in process
-// with throw-away commands; the rest spawns the real `node bin/mek.js` (about 1 s each, so the
-// spawns run concurrently).
-import { execFile } from 'node:child_process';
+// The CLI contract: help and version, and exit codes (0 ok, 2 usage / config / data /
+// checkpoint as one line on stderr, 1 anything else). The error paths run in process with
+// throw-away commands; the rest spawns the real `node bin/mek.js` (about 1 s each, so the
+// spawns run concurrently). `mek doctor` has its own file.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { DoctorReport } from '../src/commands/doctor.ts';
-import { BackendError, UsageError } from '../src/errors.ts';
-import { runCli, type MekCommand } from '../src/commands/program.ts';
-
-const root = new URL('..', import.meta.url);
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function mek(...args: string[]): Promise<Outcome> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/mek.js', ...args], { cwd: root }, (err, stdout, stderr) => {
-      const code = err ? Number((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { BackendError, UsageError } from '../../src/errors.ts';
+import type { MekCommand } from '../../src/commands/program.ts';
+import { REPO_ROOT, runCommands, spawnMek as mek } from '../helpers/cli.ts';
 
 /** Runs the program in process with `commands`; returns the exit code and what went to stderr. */
 async function runInProcess(args: string[], commands: MekCommand[]): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const code = await runCli(args, commands, { stderr: (text) => (stderr += text) });
+  const { code, stderr } = await runCommands(args, commands);
   return { code, stderr };
 }
 
@@ -108,41 +89,9 @@ describe.concurrent('node bin/mek.js', () => {
   });
 
   it('--version prints the package version', async () => {
-    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
     const r = await mek('--version');
     expect(r).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
-  });
-
-  it('doctor reports versions, backends, GPU and the auto pick', async () => {
-    const r = await mek('doctor');
-    expect(r.code).toBe(0);
-    for (const label of ['node', 'tfjs-core', 'tfjs-core copies', 'tensorflow', 'wasm', 'cpu', 'gpu', '--backend auto', 'onnxruntime']) {
-      expect(r.stdout).toMatch(new RegExp(`^\\s*${label}\\s{2,}\\S`, 'm'));
-    }
-    expect(r.stdout).toMatch(/^\s+cpu\s+ok/m);
-  });
-
-  it('doctor --json prints one parseable object', async () => {
-    const r = await mek('doctor', '--json');
-    expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as DoctorReport;
-    let hasNodeGpu = true;
-    try {
-      createRequire(import.meta.url).resolve('@tensorflow/tfjs-node-gpu');
-    } catch {
-      hasNodeGpu = false;
-    }
-    expect(report.node).toBe(process.version);
-    expect(report.tfjsCore).toMatchObject({ version: '4.22.0', single: true });
-    expect(report.tfjsCore.copies).toEqual([report.tfjsCore.path]);
-    expect(report.backends.cpu).toMatchObject({ ok: true, version: '4.22.0' });
-    expect(report.backends.wasm).toMatchObject({ ok: true, version: '4.22.0' });
-    expect(report.backends.tensorflow.ok).toBe(hasNodeGpu);
-    expect(report.wasm?.threads).toBeGreaterThanOrEqual(1);
-    expect(typeof report.gpu.visible).toBe('boolean');
-    expect(report.auto).toBe(hasNodeGpu ? 'tensorflow' : 'wasm');
-    expect(report.onnxruntime).toMatchObject({ ok: true, version: '1.30.0' });
-    expect(report.onnxruntime.ok && report.onnxruntime.providers).toContain('cpu');
   });
 
   it('an unknown command exits 2 with one line and no stack', async () => {

@@ -1,22 +1,16 @@
 // `mek data check`: the report on the real RAF-DB label file (counts and weights of
-// REFERENCE.md, images absent but not fatal), problems collected and exit 2, in process and
+// docs/method.md, images absent but not fatal), problems collected and exit 2, in process and
 // through the real `node bin/mek.js`.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { dataCheckCommand, formatDataCheck, runDataCheck, type DataCheckReport } from '../../src/commands/data-check.ts';
-import { runCli, type MekCommand } from '../../src/commands/program.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatDataCheck, runDataCheck, type DataCheckReport } from '../../src/commands/data-check.ts';
+import { dataCommand } from '../../src/commands/data.ts';
 import { loadConfig } from '../../src/config/load.ts';
-
-const LABEL_FILE = fileURLToPath(new URL('../fixtures/rafdb/list_patition_label.txt', import.meta.url));
-const HAVE_LABELS = existsSync(LABEL_FILE);
-const RAFDB_TRAIN = [1290, 281, 717, 4772, 1982, 705, 2524];
-const RAFDB_TEST = [329, 74, 160, 1185, 478, 162, 680];
-const REFERENCE_WEIGHTS = [0.95124031, 4.36690391, 1.71143654, 0.25714585, 0.6191221, 1.74056738, 0.48617274];
+import { runCommands, spawnMek as mek } from '../helpers/cli.ts';
+import { RAFDB_BALANCE_WEIGHTS, RAFDB_LABEL_FILE, RAFDB_TEST_COUNTS, RAFDB_TRAIN_COUNTS } from '../helpers/rafdb.ts';
 
 const temp = mkdtempSync(join(tmpdir(), 'mek-data-check-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
@@ -24,7 +18,7 @@ afterAll(() => rmSync(temp, { recursive: true, force: true }));
 const NO_IMAGES = join(temp, 'no-images');
 
 function brokenLabelFile(): string {
-  const lines = readFileSync(LABEL_FILE, 'utf8').split('\n');
+  const lines = readFileSync(RAFDB_LABEL_FILE, 'utf8').split('\n');
   lines[2] = 'train_00003.jpg 8';
   lines.push('test_3069.jpg');
   const file = join(temp, 'broken.txt');
@@ -32,46 +26,26 @@ function brokenLabelFile(): string {
   return file;
 }
 
-// The lead nests `check` under a `data` parent in cli.ts; the in-process tests build the same.
-const dataCommand: MekCommand = {
-  command: 'data',
-  describe: 'dataset tools',
-  builder: (y) => y.command(dataCheckCommand).demandCommand(1),
-  handler: () => {},
-};
+// In process, as `mek data check` runs from cli.ts.
+const inProcess = (args: string[]) => runCommands(args, [dataCommand]);
 
-async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runCli(args, [dataCommand], { stderr: (t) => (stderr += t) });
-    return { code, stdout, stderr };
-  } finally {
-    spy.mockRestore();
-  }
-}
-
-describe.skipIf(!HAVE_LABELS)('data check on the real RAF-DB label file', () => {
-  const sets = [`data.label_file=${LABEL_FILE}`, `data.root=${NO_IMAGES}`];
+describe('data check on the real RAF-DB label file', () => {
+  const sets = [`data.label_file=${RAFDB_LABEL_FILE}`, `data.root=${NO_IMAGES}`];
 
   it('reports the reference counts, totals and balance weights, and every image absent', () => {
     const r = runDataCheck(loadConfig(undefined, sets));
-    expect(r.splits.train.counts).toEqual(RAFDB_TRAIN);
-    expect(r.splits.test.counts).toEqual(RAFDB_TEST);
+    expect(r.splits.train.counts).toEqual(RAFDB_TRAIN_COUNTS);
+    expect(r.splits.test.counts).toEqual(RAFDB_TEST_COUNTS);
     expect([r.splits.train.total, r.splits.test.total]).toEqual([12271, 3068]);
     expect(r.weights).toHaveLength(7);
-    r.weights!.forEach((w, k) => expect(Math.abs(w - REFERENCE_WEIGHTS[k]!)).toBeLessThan(1e-6));
+    r.weights!.forEach((w, k) => expect(Math.abs(w - RAFDB_BALANCE_WEIGHTS[k]!)).toBeLessThan(1e-6));
     expect(r.imbalance_ratio).toBeCloseTo(4772 / 281, 10);
     expect(r.problems).toEqual([]);
     expect(r.ok).toBe(true);
     expect(r.missing_images).toBe(15339);
     expect(r.splits.train.images.root_missing).toBe(true);
     expect(r.splits.train.images.first_missing[0]).toEqual({
-      origin: `${LABEL_FILE}:1`,
+      origin: `${RAFDB_LABEL_FILE}:1`,
       tried: [join(NO_IMAGES, 'train_00001.jpg'), join(NO_IMAGES, 'Image', 'aligned', 'train_00001_aligned.jpg')],
     });
 
@@ -85,14 +59,14 @@ describe.skipIf(!HAVE_LABELS)('data check on the real RAF-DB label file', () => 
 
   it('with the normaliser set to the class count, the weights follow it', () => {
     const r = runDataCheck(loadConfig(undefined, [...sets, 'loss.balance_normaliser=classes']));
-    r.weights!.forEach((w, k) => expect(w).toBeCloseTo((REFERENCE_WEIGHTS[k]! * 10) / 7, 6));
+    r.weights!.forEach((w, k) => expect(w).toBeCloseTo((RAFDB_BALANCE_WEIGHTS[k]! * 10) / 7, 6));
   });
 
   it('with data.val_fraction: the validation column, and the weights, prior and DRW weights of what training draws from', () => {
     const r = runDataCheck(loadConfig(undefined, [...sets, 'data.val_fraction=0.1', 'loss.drw_step=10']));
     // round(0.1 n) of each class: 70.5 rounds up
     expect(r.validation).toEqual({ fraction: 0.1, seed: 2048, counts: [129, 28, 72, 477, 198, 71, 252] });
-    const trained = RAFDB_TRAIN.map((n, k) => n - r.validation!.counts[k]!);
+    const trained = RAFDB_TRAIN_COUNTS.map((n, k) => n - r.validation!.counts[k]!);
     const total = trained.reduce((a, b) => a + b, 0);
     r.weights!.forEach((w, k) => expect(w).toBeCloseTo(total / (10 * trained[k]!), 10));
     r.prior!.forEach((p, k) => expect(p).toBeCloseTo(trained[k]! / total, 12));
@@ -125,7 +99,7 @@ describe.skipIf(!HAVE_LABELS)('data check on the real RAF-DB label file', () => 
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     const r = JSON.parse(out.stdout) as DataCheckReport;
-    expect(r.splits.train.counts).toEqual(RAFDB_TRAIN);
+    expect(r.splits.train.counts).toEqual(RAFDB_TRAIN_COUNTS);
     expect(r.missing_images).toBe(15339);
     expect(r.ok).toBe(true);
   });
@@ -186,18 +160,10 @@ describe('data check on other problems', () => {
   });
 });
 
-function mek(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/mek.js', ...args], { cwd: new URL('../..', import.meta.url), maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-describe.skipIf(!HAVE_LABELS)('node bin/mek.js data check', () => {
+describe('node bin/mek.js data check', () => {
   it('prints the report and exits 0 on the real label file; 2 on a broken one', async () => {
     const [good, bad] = await Promise.all([
-      mek('data', 'check', '--set', `data.label_file=${LABEL_FILE}`, '--set', `data.root=${NO_IMAGES}`),
+      mek('data', 'check', '--set', `data.label_file=${RAFDB_LABEL_FILE}`, '--set', `data.root=${NO_IMAGES}`),
       mek('data', 'check', '--json', '--set', `data.label_file=${brokenLabelFile()}`, '--set', `data.root=${NO_IMAGES}`),
     ]);
     expect(good.stderr).toBe('');

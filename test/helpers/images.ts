@@ -1,6 +1,5 @@
-// Small synthetic images for the augmentation tests.
-import type { AugmentConfig } from '../../../src/config/schema.ts';
-import type { RgbImage } from '../../../src/data/image.ts';
+// Small synthetic RGB images, made in memory, for the tests of image operations.
+import type { RgbImage } from '../../src/data/image.ts';
 
 export function makeImage(w: number, h: number, f: (x: number, y: number) => [number, number, number]): RgbImage {
   const data = new Uint8Array(w * h * 3);
@@ -34,14 +33,3 @@ export function textured(w: number, h: number, seed = 1): RgbImage {
     Math.min(255, ((x + y) * 3) % 200 + (next() & 31)),
   ]);
 }
-
-/** The release's augmentation settings. */
-export const RELEASE_AUGMENT: AugmentConfig = {
-  interpolation: 'bicubic',
-  hflip: 0.5,
-  randaugment: 'rand-m9-mstd0.5-inc1',
-  erasing: 0.25,
-  erasing_mode: 'pixel',
-  mean: [0.5, 0.5, 0.5],
-  std: [0.5, 0.5, 0.5],
-};
