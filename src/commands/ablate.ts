@@ -3,7 +3,9 @@
 // MEK, logit adjustment, DRW, the balanced sampler, MEK + LA), each over N seeds with everything
 // else identical (src/ablate/), then the table of final and post-hoc accuracies.
 import { join } from 'node:path';
-import { ABLATION_JSON, ABLATION_MD, parseMethods, runAblation } from '../ablate/run.ts';
+import { parseMethods } from '../ablate/plan.ts';
+import { ABLATION_JSON, ABLATION_MD } from '../ablate/report.ts';
+import { runAblation } from '../ablate/run.ts';
 import { DEFAULT_METHODS, METHOD_NAMES, METHODS } from '../ablate/table.ts';
 import { selectBackend } from '../backend.ts';
 import { loadConfig } from '../config/load.ts';

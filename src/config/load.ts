@@ -240,6 +240,15 @@ export function loadSavedConfig(saved: object, sets: readonly string[] = []): Co
   return loadConfig(undefined, [...savedSets, ...sets]);
 }
 
+/** A config as `section.key` -> value: the schema's names, for comparing two configs key by key. */
+export function flattenConfig(config: Config): Map<string, unknown> {
+  const flat = new Map<string, unknown>();
+  for (const [section, values] of Object.entries(config)) {
+    for (const [name, value] of Object.entries(values as Record<string, unknown>)) flat.set(`${section}.${name}`, value);
+  }
+  return flat;
+}
+
 /** A resolved config as YAML, for the run folder. */
 export function configToYaml(config: Config): string {
   return stringify(config, { lineWidth: 0 });

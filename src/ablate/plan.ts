@@ -1,0 +1,138 @@
+// The plan of an ablation: which method x seed runs, each with which config, in which folder.
+// The ablation folder keeps the base config, so a second invocation with a different recipe
+// cannot mix its runs into the table of the first.
+//
+//   <train.out_dir>/<name>/config.yaml        the base config (before method and seed)
+//   <train.out_dir>/<name>/<method>-s<seed>/  one run folder per method and seed
+import { existsSync, mkdirSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { UsageError } from '../commands/errors.ts';
+import { configToYaml, defaultConfig, flattenConfig, loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { METHOD_KEYS, METHOD_NAMES, METHODS, type Method } from './table.ts';
+
+export const BASE_CONFIG = 'config.yaml';
+
+/**
+ * Keys a re-invocation may change without mixing different recipes in one table: what names and
+ * places the runs, what the methods and seeds set anyway, and what only changes speed or logging.
+ */
+const FREE_KEYS = new Set([
+  'train.name', 'train.out_dir', 'train.seed', ...METHOD_KEYS,
+  'data.workers', 'data.prefetch', 'data.cache_mb', 'train.log_every', 'train.micro_batch', 'train.recompute', 'train.threads',
+]);
+
+export interface PlannedRun {
+  method: Method;
+  seed: number;
+  /** "<method>-s<seed>": the run's folder name and its train.name. */
+  tag: string;
+  dir: string;
+}
+
+export interface AblationPlan {
+  /** The ablation folder. */
+  dir: string;
+  /** The base config; each run sets its method's keys, train.seed, out_dir and name on top. */
+  config: Config;
+  /** The config file the base came from, for the table's caption. */
+  configPath?: string;
+  methods: Method[];
+  seeds: number[];
+  /** Seed-major: every method of the first seed before the second, so an early stop still compares. */
+  runs: PlannedRun[];
+}
+
+export interface PlanOptions {
+  config: Config;
+  configPath?: string;
+  methods: readonly Method[];
+  /** Number of seeds: train.seed, train.seed + 1, ... */
+  seeds: number;
+  /** Ablation folder name under train.out_dir (default: <config name>-ablation). */
+  name?: string;
+}
+
+/** "ce,rbl,mek" as methods in the given order, each once; unknown names are a UsageError. */
+export function parseMethods(text: string): Method[] {
+  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (names.length === 0) throw new UsageError(`--methods: no method given (choose from ${METHOD_NAMES.join(', ')})`);
+  for (const n of names) {
+    if (!(METHOD_NAMES as string[]).includes(n)) throw new UsageError(`--methods: unknown method '${n}' (choose from ${METHOD_NAMES.join(', ')})`);
+  }
+  return [...new Set(names)] as Method[];
+}
+
+export function ablationDir(config: Config, configPath: string | undefined, name?: string): string {
+  const base = configPath ? basename(configPath, extname(configPath)) : config.train.name || 'run';
+  return join(config.train.out_dir, name || `${base}-ablation`);
+}
+
+/** The runs of an ablation and where they go; reads and writes nothing. */
+export function planAblation(opts: PlanOptions): AblationPlan {
+  if (!Number.isInteger(opts.seeds) || opts.seeds < 1) throw new UsageError(`--seeds must be a positive integer, got ${opts.seeds}`);
+  if (opts.methods.length === 0) throw new UsageError('--methods: no method given');
+  const dir = ablationDir(opts.config, opts.configPath, opts.name);
+  const seeds = Array.from({ length: opts.seeds }, (_, i) => opts.config.train.seed + i);
+  const runs = seeds.flatMap((seed) => opts.methods.map((method) => ({ method, seed, tag: `${method}-s${seed}`, dir: join(dir, `${method}-s${seed}`) })));
+  return { dir, config: opts.config, configPath: opts.configPath, methods: [...opts.methods], seeds, runs };
+}
+
+/**
+ * Creates the ablation folder with its base config, after checking that the folder holds no
+ * ablation of another recipe. `line` gets a note per base key that every method overrides.
+ */
+export async function writePlan(plan: AblationPlan, line: (text: string) => void): Promise<void> {
+  checkSameRecipe(plan.dir, plan.config);
+  mkdirSync(plan.dir, { recursive: true });
+  await writeFileAtomic(join(plan.dir, BASE_CONFIG), configToYaml(plan.config));
+  for (const key of overriddenKeys(plan.config)) line(`note: ${key} is set by every method (${METHOD_KEYS.join(', ')}); the config's value is not used`);
+}
+
+/** A method's keys with their values for a run of `steps` steps. */
+export function methodValues(method: Method, steps: number): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(METHODS[method].set).map(([key, v]) => [key, typeof v === 'function' ? v(steps) : v]));
+}
+
+/** The config of one method/seed run: the base with the method's keys, the seed and its folder. */
+export function runConfig(base: Config, dir: string, method: Method, seed: number): Config {
+  const c = structuredClone(base);
+  for (const [key, value] of Object.entries(methodValues(method, base.train.steps))) {
+    const [section, name] = key.split('.') as [keyof Config, string];
+    (c[section] as unknown as Record<string, unknown>)[name] = value;
+  }
+  c.train.seed = seed;
+  c.train.out_dir = dir;
+  c.train.name = `${method}-s${seed}`;
+  return c;
+}
+
+/** Method keys the base config sets away from their defaults: each method overrides them. */
+function overriddenKeys(config: Config): string[] {
+  const defaults = comparable(defaultConfig());
+  const now = comparable(config);
+  return METHOD_KEYS.filter((k) => now.get(k) !== defaults.get(k));
+}
+
+/** Every key's value as JSON text, so that lists compare by content. */
+function comparable(config: Config): Map<string, string> {
+  return new Map([...flattenConfig(config)].map(([key, value]) => [key, JSON.stringify(value)]));
+}
+
+/** Refuses to continue an ablation folder that was started with a different recipe. */
+function checkSameRecipe(dir: string, config: Config): void {
+  const file = join(dir, BASE_CONFIG);
+  if (!existsSync(file)) return;
+  // Read as any config is: a key added to the schema since takes its default, which is the
+  // behaviour the earlier runs had.
+  const saved = comparable(loadConfig(file));
+  const now = comparable(config);
+  const differ = [...now.keys()].filter((k) => !FREE_KEYS.has(k) && saved.get(k) !== now.get(k));
+  if (differ.length > 0) {
+    const shown = differ.slice(0, 4).map((k) => `${k} ${saved.get(k)} -> ${now.get(k)}`).join(', ');
+    throw new UsageError(
+      `${dir} holds an ablation of a different config (${shown}${differ.length > 4 ? `, ${differ.length - 4} more` : ''}); choose another --name or remove the folder`,
+    );
+  }
+}
