@@ -1,18 +1,38 @@
 // The plan of an ablation: which method x seed runs, each with which config, in which folder.
+// It is written before anything is trained, so the table can be built from the folder alone
+// (`mek ablate --table`), whoever trained the runs: mek, or the PyTorch reference
+// (scripts/reference/train_longtail.py) from the run folders `mek ablate --plan-only` writes.
 // The ablation folder keeps the base config, so a second invocation with a different recipe
 // cannot mix its runs into the table of the first.
 //
 //   <train.out_dir>/<name>/config.yaml        the base config (before method and seed)
-//   <train.out_dir>/<name>/<method>-s<seed>/  one run folder per method and seed
-import { existsSync, mkdirSync } from 'node:fs';
+//   <train.out_dir>/<name>/plan.json          the methods, the seeds and the config file's name
+//   <train.out_dir>/<name>/<method>-s<seed>/  one run folder per method and seed; --plan-only
+//       config.yaml                           writes the run's resolved config (all keys) and
+//       architecture.json                     the model it builds, as checkpoints record it
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UsageError } from '../commands/errors.ts';
 import { configToYaml, defaultConfig, flattenConfig, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
+import { variantFromConfig } from '../config/variant.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { readJson } from './run-folder.ts';
 import { METHOD_KEYS, METHOD_NAMES, METHODS, type Method } from './table.ts';
 
 export const BASE_CONFIG = 'config.yaml';
+export const PLAN_FILE = 'plan.json';
+export const ARCHITECTURE_FILE = 'architecture.json';
+/** What --plan-only puts in a run folder: a folder holding only these has not been trained. */
+export const PLANNED_RUN_FILES: readonly string[] = [BASE_CONFIG, ARCHITECTURE_FILE];
+
+/** plan.json: what, with the base config.yaml beside it, makes the plan again. */
+interface PlanFile {
+  /** The config file the base came from, or null for --set only. */
+  config: string | null;
+  methods: Method[];
+  seeds: number[];
+}
 
 /**
  * Keys a re-invocation may change without mixing different recipes in one table: what names and
@@ -75,19 +95,55 @@ export function planAblation(opts: PlanOptions): AblationPlan {
   if (opts.methods.length === 0) throw new UsageError('--methods: no method given');
   const dir = ablationDir(opts.config, opts.configPath, opts.name);
   const seeds = Array.from({ length: opts.seeds }, (_, i) => opts.config.train.seed + i);
-  const runs = seeds.flatMap((seed) => opts.methods.map((method) => ({ method, seed, tag: `${method}-s${seed}`, dir: join(dir, `${method}-s${seed}`) })));
-  return { dir, config: opts.config, configPath: opts.configPath, methods: [...opts.methods], seeds, runs };
+  return { dir, config: opts.config, configPath: opts.configPath, methods: [...opts.methods], seeds, runs: runsOf(dir, opts.methods, seeds) };
+}
+
+function runsOf(dir: string, methods: readonly Method[], seeds: readonly number[]): PlannedRun[] {
+  return seeds.flatMap((seed) => methods.map((method) => ({ method, seed, tag: `${method}-s${seed}`, dir: join(dir, `${method}-s${seed}`) })));
 }
 
 /**
- * Creates the ablation folder with its base config, after checking that the folder holds no
- * ablation of another recipe. `line` gets a note per base key that every method overrides.
+ * Creates the ablation folder with its base config and plan.json, after checking that the
+ * folder holds no ablation of another recipe. `line` gets a note per base key that every
+ * method overrides.
  */
 export async function writePlan(plan: AblationPlan, line: (text: string) => void): Promise<void> {
   checkSameRecipe(plan.dir, plan.config);
   mkdirSync(plan.dir, { recursive: true });
   await writeFileAtomic(join(plan.dir, BASE_CONFIG), configToYaml(plan.config));
+  const file: PlanFile = { config: plan.configPath ?? null, methods: plan.methods, seeds: plan.seeds };
+  await writeFileAtomic(join(plan.dir, PLAN_FILE), JSON.stringify(file, null, 2) + '\n');
   for (const key of overriddenKeys(plan.config)) line(`note: ${key} is set by every method (${METHOD_KEYS.join(', ')}); the config's value is not used`);
+}
+
+/**
+ * Writes each run folder's resolved config.yaml and architecture.json, for a trainer other than
+ * mek to read; a folder that already holds anything else (a run started or done) is left as it
+ * is. Returns the runs written.
+ */
+export async function writePlannedRuns(plan: AblationPlan): Promise<PlannedRun[]> {
+  const written: PlannedRun[] = [];
+  for (const run of plan.runs) {
+    if (existsSync(run.dir) && readdirSync(run.dir).some((f) => !PLANNED_RUN_FILES.includes(f))) continue;
+    const config = runConfig(plan.config, plan.dir, run.method, run.seed);
+    mkdirSync(run.dir, { recursive: true });
+    await writeFileAtomic(join(run.dir, BASE_CONFIG), configToYaml(config));
+    await writeFileAtomic(join(run.dir, ARCHITECTURE_FILE), JSON.stringify(variantFromConfig(config), null, 2) + '\n');
+    written.push(run);
+  }
+  return written;
+}
+
+/** The plan of an ablation folder, from its config.yaml and plan.json. */
+export function readPlan(dir: string): AblationPlan {
+  const file = readJson<PlanFile>(join(dir, PLAN_FILE));
+  if (!file) {
+    throw new UsageError(`${join(dir, PLAN_FILE)}: not found or not JSON; is ${dir} an ablation folder? (mek ablate --plan-only with the ablation's arguments writes it, training nothing)`);
+  }
+  const methods = file.methods.filter((m) => (METHOD_NAMES as string[]).includes(m));
+  if (methods.length !== file.methods.length) throw new UsageError(`${join(dir, PLAN_FILE)}: unknown methods in ${JSON.stringify(file.methods)}`);
+  const config = loadConfig(join(dir, BASE_CONFIG));
+  return { dir, config, configPath: file.config ?? undefined, methods, seeds: file.seeds, runs: runsOf(dir, methods, file.seeds) };
 }
 
 /** A method's keys with their values for a run of `steps` steps. */

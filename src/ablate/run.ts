@@ -11,7 +11,7 @@ import type { BackendInfo } from '../backend.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import type { ProgressReporter } from '../train/progress.ts';
 import { runTraining } from '../train/run.ts';
-import { planAblation, runConfig, writePlan, type AblationPlan, type PlannedRun, type PlanOptions } from './plan.ts';
+import { PLANNED_RUN_FILES, planAblation, runConfig, writePlan, type AblationPlan, type PlannedRun, type PlanOptions } from './plan.ts';
 import { describeRun, rarestLookup, writeTable, type AblationTable } from './report.ts';
 import { WALL_FILE, completedSummary, readJson, readRunResult, type WallFile } from './run-folder.ts';
 import type { RarestClass, RunResult } from './table.ts';
@@ -60,12 +60,11 @@ export async function runAblation(opts: AblationOptions): Promise<AblationResult
 /** Trains (or resumes) one run and records its wall time; null when it was interrupted. */
 async function trainRun(plan: AblationPlan, run: PlannedRun, position: string, opts: AblationOptions, rarest: () => RarestClass[]): Promise<RunResult | null> {
   const resume = existsSync(join(run.dir, 'last.json')) ? run.dir : undefined;
-  if (!resume && existsSync(run.dir) && readdirSync(run.dir).length > 0) {
-    // A crash before the first checkpoint: nothing to continue from, and runTraining never
-    // reuses a non-empty folder.
-    opts.line(`${position} ${run.tag}: the earlier attempt left no checkpoint; starting it again`);
-    rmSync(run.dir, { recursive: true, force: true });
-  }
+  const present = !resume && existsSync(run.dir) ? readdirSync(run.dir) : [];
+  // runTraining never reuses a non-empty folder. One of --plan-only holds nothing to keep; one
+  // with more is a crash before the first checkpoint: nothing to continue from either.
+  if (present.some((f) => !PLANNED_RUN_FILES.includes(f))) opts.line(`${position} ${run.tag}: the earlier attempt left no checkpoint; starting it again`);
+  if (present.length > 0) rmSync(run.dir, { recursive: true, force: true });
   const before = readJson<WallFile>(join(run.dir, WALL_FILE))?.wall_s ?? 0;
   const start = performance.now();
   const summary = await runTraining({
