@@ -18,7 +18,7 @@ import type { Config } from '../config/schema.ts';
 import { variantFromConfig } from '../config/variant.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { readJson } from './run-folder.ts';
-import { METHOD_KEYS, METHOD_NAMES, METHODS, type Method } from './table.ts';
+import { AS_GIVEN, METHOD_KEYS, METHOD_NAMES, RECIPE_NAMES, RECIPES, type Method, type Recipe } from './table.ts';
 
 export const BASE_CONFIG = 'config.yaml';
 export const PLAN_FILE = 'plan.json';
@@ -30,7 +30,7 @@ export const PLANNED_RUN_FILES: readonly string[] = [BASE_CONFIG, ARCHITECTURE_F
 interface PlanFile {
   /** The config file the base came from, or null for --set only. */
   config: string | null;
-  methods: Method[];
+  methods: Recipe[];
   seeds: number[];
 }
 
@@ -44,7 +44,7 @@ const FREE_KEYS = new Set([
 ]);
 
 export interface PlannedRun {
-  method: Method;
+  method: Recipe;
   seed: number;
   /** "<method>-s<seed>": the run's folder name and its train.name. */
   tag: string;
@@ -58,7 +58,7 @@ export interface AblationPlan {
   config: Config;
   /** The config file the base came from, for the table's caption. */
   configPath?: string;
-  methods: Method[];
+  methods: Recipe[];
   seeds: number[];
   /** Seed-major: every method of the first seed before the second, so an early stop still compares. */
   runs: PlannedRun[];
@@ -67,7 +67,7 @@ export interface AblationPlan {
 export interface PlanOptions {
   config: Config;
   configPath?: string;
-  methods: readonly Method[];
+  methods: readonly Recipe[];
   /** Number of seeds: train.seed, train.seed + 1, ... */
   seeds: number;
   /** Ablation folder name under train.out_dir (default: <config name>-ablation). */
@@ -98,21 +98,22 @@ export function planAblation(opts: PlanOptions): AblationPlan {
   return { dir, config: opts.config, configPath: opts.configPath, methods: [...opts.methods], seeds, runs: runsOf(dir, opts.methods, seeds) };
 }
 
-function runsOf(dir: string, methods: readonly Method[], seeds: readonly number[]): PlannedRun[] {
+function runsOf(dir: string, methods: readonly Recipe[], seeds: readonly number[]): PlannedRun[] {
   return seeds.flatMap((seed) => methods.map((method) => ({ method, seed, tag: `${method}-s${seed}`, dir: join(dir, `${method}-s${seed}`) })));
 }
 
 /**
  * Creates the ablation folder with its base config and plan.json, after checking that the
  * folder holds no ablation of another recipe. `line` gets a note per base key that every
- * method overrides.
+ * method overrides (unless the config as given is one of the runs: it trains them as they are).
  */
 export async function writePlan(plan: AblationPlan, line: (text: string) => void): Promise<void> {
-  checkSameRecipe(plan.dir, plan.config);
+  checkSameRecipe(plan.dir, plan.config, plan.methods);
   mkdirSync(plan.dir, { recursive: true });
   await writeFileAtomic(join(plan.dir, BASE_CONFIG), configToYaml(plan.config));
   const file: PlanFile = { config: plan.configPath ?? null, methods: plan.methods, seeds: plan.seeds };
   await writeFileAtomic(join(plan.dir, PLAN_FILE), JSON.stringify(file, null, 2) + '\n');
+  if (plan.methods.includes(AS_GIVEN)) return;
   for (const key of overriddenKeys(plan.config)) line(`note: ${key} is set by every method (${METHOD_KEYS.join(', ')}); the config's value is not used`);
 }
 
@@ -140,19 +141,19 @@ export function readPlan(dir: string): AblationPlan {
   if (!file) {
     throw new UsageError(`${join(dir, PLAN_FILE)}: not found or not JSON; is ${dir} an ablation folder? (mek ablate --plan-only with the ablation's arguments writes it, training nothing)`);
   }
-  const methods = file.methods.filter((m) => (METHOD_NAMES as string[]).includes(m));
+  const methods = file.methods.filter((m) => RECIPE_NAMES.includes(m));
   if (methods.length !== file.methods.length) throw new UsageError(`${join(dir, PLAN_FILE)}: unknown methods in ${JSON.stringify(file.methods)}`);
   const config = loadConfig(join(dir, BASE_CONFIG));
   return { dir, config, configPath: file.config ?? undefined, methods, seeds: file.seeds, runs: runsOf(dir, methods, file.seeds) };
 }
 
-/** A method's keys with their values for a run of `steps` steps. */
-export function methodValues(method: Method, steps: number): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(METHODS[method].set).map(([key, v]) => [key, typeof v === 'function' ? v(steps) : v]));
+/** A method's keys with their values for a run of `steps` steps (none for the config as given). */
+export function methodValues(method: Recipe, steps: number): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(RECIPES[method].set).map(([key, v]) => [key, typeof v === 'function' ? v(steps) : v]));
 }
 
 /** The config of one method/seed run: the base with the method's keys, the seed and its folder. */
-export function runConfig(base: Config, dir: string, method: Method, seed: number): Config {
+export function runConfig(base: Config, dir: string, method: Recipe, seed: number): Config {
   const c = structuredClone(base);
   for (const [key, value] of Object.entries(methodValues(method, base.train.steps))) {
     const [section, name] = key.split('.') as [keyof Config, string];
@@ -177,14 +178,16 @@ function comparable(config: Config): Map<string, string> {
 }
 
 /** Refuses to continue an ablation folder that was started with a different recipe. */
-function checkSameRecipe(dir: string, config: Config): void {
+function checkSameRecipe(dir: string, config: Config, methods: readonly Recipe[]): void {
   const file = join(dir, BASE_CONFIG);
   if (!existsSync(file)) return;
   // Read as any config is: a key added to the schema since takes its default, which is the
   // behaviour the earlier runs had.
   const saved = comparable(loadConfig(file));
   const now = comparable(config);
-  const differ = [...now.keys()].filter((k) => !FREE_KEYS.has(k) && saved.get(k) !== now.get(k));
+  // The config as given trains the method keys as they are: then they are the recipe.
+  const free = methods.includes(AS_GIVEN) ? [...FREE_KEYS].filter((k) => !METHOD_KEYS.includes(k)) : [...FREE_KEYS];
+  const differ = [...now.keys()].filter((k) => !free.includes(k) && saved.get(k) !== now.get(k));
   if (differ.length > 0) {
     const shown = differ.slice(0, 4).map((k) => `${k} ${saved.get(k)} -> ${now.get(k)}`).join(', ');
     throw new UsageError(

@@ -6,13 +6,13 @@ import { loadSplit } from '../data/labels.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { methodValues, type AblationPlan } from './plan.ts';
 import {
-  METHODS,
+  RECIPES,
   formatMarkdown,
   formatTable,
   rarestClasses,
   subsetAccuracy,
   summarise,
-  type Method,
+  type Recipe,
   type MethodSummary,
   type RarestClass,
   type RunResult,
@@ -81,7 +81,7 @@ function ablationJson(
   runs: readonly RunResult[],
   ctx: TableContext,
   classes: readonly string[],
-  methods: readonly Method[],
+  methods: readonly Recipe[],
   complete: boolean,
 ) {
   const indices = ctx.rarest.map((r) => r.index);
@@ -89,7 +89,7 @@ function ablationJson(
     name: ctx.name,
     config: ctx.config,
     steps: ctx.steps,
-    methods: methods.map((m) => ({ method: m, label: METHODS[m].label, set: methodValues(m, ctx.steps) })),
+    methods: methods.map((m) => ({ method: m, label: RECIPES[m].label, set: methodValues(m, ctx.steps) })),
     selection: ctx.selection,
     val_fraction: ctx.valFraction,
     seeds: ctx.seeds,

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../commands/errors.ts';
-import type { EvalResult, Method, RunResult } from './table.ts';
+import type { EvalResult, Recipe, RunResult } from './table.ts';
 
 export const SUMMARY_FILE = 'summary.json';
 export const METRICS_FILE = 'metrics.jsonl';
@@ -21,7 +21,7 @@ export interface SummaryFile {
 }
 
 export interface WallFile {
-  method: Method;
+  method: Recipe;
   seed: number;
   /** Seconds of training and evaluation, over every attempt. */
   wall_s: number;
@@ -56,7 +56,7 @@ function evalResult(step: number, metrics: Record<string, unknown>, classes: rea
  * is the test split's: with a validation split the one evaluation of best.json at the end
  * (summary.json), else the last eval event of metrics.jsonl.
  */
-export function readRunResult(runDir: string, method: Method, seed: number, classes: readonly string[], summary: SummaryFile): RunResult {
+export function readRunResult(runDir: string, method: Recipe, seed: number, classes: readonly string[], summary: SummaryFile): RunResult {
   const wall = readJson<WallFile>(join(runDir, WALL_FILE));
   const common = {
     method,

@@ -2,6 +2,7 @@
 // the paper's ablation and the long-tail remedies on one config (plain cross-entropy, RBL, RAC,
 // MEK, logit adjustment, DRW, the balanced sampler, MEK + LA), each over N seeds with everything
 // else identical (src/ablate/), then the table of final and post-hoc accuracies.
+// --as-given trains the config exactly as given instead of the methods (a recipe without a name).
 // With --plan-only it writes every run folder's resolved config and trains nothing (for another
 // trainer: scripts/reference/train_longtail.py); `mek ablate --table DIR` makes the table of
 // an ablation folder from the runs in it, whoever trained them.
@@ -10,7 +11,7 @@ import { tableFromFolder } from '../ablate/from-folder.ts';
 import { parseMethods, planAblation, writePlan, writePlannedRuns, type PlanOptions } from '../ablate/plan.ts';
 import { ABLATION_JSON, ABLATION_MD } from '../ablate/report.ts';
 import { runAblation, type AblationResult } from '../ablate/run.ts';
-import { DEFAULT_METHODS, METHOD_NAMES, METHODS } from '../ablate/table.ts';
+import { AS_GIVEN, DEFAULT_METHODS, METHOD_NAMES, METHODS } from '../ablate/table.ts';
 import { selectBackend } from '../backend.ts';
 import { loadConfig } from '../config/load.ts';
 import { barReporter, lineReporter } from '../train/progress.ts';
@@ -27,6 +28,7 @@ interface AblateArgs extends GlobalOptions {
   seeds?: number;
   methods?: string;
   name?: string;
+  asGiven: boolean;
   planOnly: boolean;
   table?: string;
 }
@@ -49,6 +51,11 @@ export const ablateCommand: MekCommand = {
         describe: `comma-separated, from: ${METHOD_NAMES.map((m) => `${m} (${METHODS[m].label})`).join(', ')}`,
       })
       .option('name', { type: 'string', describe: 'ablation folder under train.out_dir (default: <config name>-ablation)' })
+      .option('as-given', {
+        type: 'boolean',
+        default: false,
+        describe: `instead of the methods, the config exactly as given (runs named ${AS_GIVEN}-s<seed>), for a recipe without a name`,
+      })
       .option('plan-only', {
         type: 'boolean',
         default: false,
@@ -83,14 +90,16 @@ function planningOptionsGiven(args: AblateArgs): string[] {
     ['--seeds', args.seeds !== undefined],
     ['--methods', args.methods !== undefined],
     ['--name', args.name !== undefined],
+    ['--as-given', args.asGiven],
     ['--plan-only', args.planOnly],
   ];
   return given.filter(([, present]) => present).map(([option]) => option);
 }
 
 function planOptions(args: AblateArgs): PlanOptions {
+  if (args.asGiven && args.methods !== undefined) throw new UsageError('--as-given trains the config as given instead of --methods; give one of them');
   return {
-    methods: parseMethods(args.methods ?? DEFAULT_METHODS.join(',')),
+    methods: args.asGiven ? [AS_GIVEN] : parseMethods(args.methods ?? DEFAULT_METHODS.join(',')),
     config: loadConfig(args.config, args.set),
     configPath: args.config,
     seeds: args.seeds ?? DEFAULT_SEEDS,

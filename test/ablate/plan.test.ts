@@ -127,6 +127,27 @@ describe('mek ablate --plan-only, then --table', () => {
     expect(json.runs[1].final.per_class).toEqual(recalls[1]);
   });
 
+  it('--as-given plans the config exactly as given, whose method keys are then its recipe', async () => {
+    const recipe = ['loss.rbl=false', 'loss.logit_adjust=1', 'loss.rbl_shares=neutral'];
+    const planned = await mek('ablate', '--plan-only', '--as-given', '--name', 'given', '--seeds', '2', ...setArgs(recipe));
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).not.toMatch(/note:/);
+    const dir = join(root, 'runs', 'given');
+    expect(readJsonFile(join(dir, PLAN_FILE)).methods).toEqual(['config']);
+    const config = loadConfig(join(dir, 'config-s8', BASE_CONFIG));
+    expect(config.loss).toMatchObject({ rbl: false, rac: true, logit_adjust: 1, rbl_shares: 'neutral' });
+    expect(config.train).toMatchObject({ seed: 8, name: 'config-s8' });
+
+    const other = await mek('ablate', '--plan-only', '--as-given', '--name', 'given', '--seeds', '2', ...setArgs(['loss.rbl=false', 'loss.logit_adjust=0.5', 'loss.rbl_shares=neutral']));
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/given holds an ablation of a different config \(loss\.logit_adjust 1 -> 0\.5\)/);
+    const table = await mek('ablate', '--table', dir);
+    expect(table.stdout).toMatch(/^config as given\s+0\s+-/m);
+    const both = await mek('ablate', '--as-given', '--methods', 'ce');
+    expect(both.code).toBe(2);
+    expect(both.stderr.trim()).toBe('mek: --as-given trains the config as given instead of --methods; give one of them');
+  });
+
   it('--table takes no planning options, and needs an ablation folder', async () => {
     const both = await mek('ablate', '--table', join(root, 'runs', 'planned'), '--methods', 'ce', '--seeds', '2');
     expect(both.code).toBe(2);
