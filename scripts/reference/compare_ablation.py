@@ -1,12 +1,15 @@
-"""Sets two ablation tables side by side: `mek ablate`'s and train_longtail.py's (or any two
-ablation.json files of that layout), per method and metric, with the difference of the means
-and whether it lies within the combined seed spread.
+"""Sets two ablation tables side by side, per method and metric, with the difference of the means
+and whether it lies within the combined seed spread. Both tables are mek's: `mek ablate` writes
+one of runs it trained, `mek ablate --table` one of runs train_longtail.py trained in the folders
+of `mek ablate --plan-only`.
 
     /usr/bin/python3 scripts/reference/compare_ablation.py \
-        checkpoints/fmnist-lt-ablation checkpoints/fmnist-lt-torch-ablation [--per-class] [--markdown]
+        checkpoints/fmnist-lt-ablation checkpoints/fmnist-lt-torch [--per-class] [--markdown]
 
-Each argument is an ablation.json or the folder holding it; the first is column A (mek), the
-second column B (PyTorch). The test: |mean_A - mean_B| <= 2 * sqrt(sd_A^2/n_A + sd_B^2/n_B)
+Each argument is an ablation folder or its ablation.json; the first is column A (mek), the
+second column B (PyTorch). Their base configs (config.yaml beside each table) should be the
+same recipe: every key that differs, other than where the runs go, is printed as a warning.
+The test: |mean_A - mean_B| <= 2 * sqrt(sd_A^2/n_A + sd_B^2/n_B)
 (two standard errors of the difference, sample standard deviations over seeds; post-hoc rows only
 where both tables have a validation split). With a single
 seed on either side there is no spread to compare against, and only the difference is printed.
@@ -19,6 +22,11 @@ import json
 import math
 import os
 import sys
+
+import yaml
+
+# Base-config keys that only name or place an ablation's runs.
+PLACE_KEYS = {"train.name", "train.out_dir"}
 
 # summary keys of ablation.json, in print order
 METRICS = [
@@ -39,6 +47,30 @@ def load(path):
             return file, json.load(f)
     except (OSError, ValueError) as e:
         raise SystemExit(f"{file}: cannot read ({e})")
+
+
+def base_config(table_file):
+    """The ablation's base config.yaml (beside its ablation.json) as {"section.key": value}."""
+    try:
+        with open(os.path.join(os.path.dirname(table_file), "config.yaml"), encoding="utf8") as f:
+            doc = yaml.safe_load(f)
+    except OSError:
+        return None
+    return {f"{section}.{key}": value for section, values in doc.items() for key, value in values.items()}
+
+
+def trained_by(table):
+    """Who trained the table's runs, from the first run's wall.json: train_longtail.py records
+    itself and its torch version there, mek only the time."""
+    runs = table.get("runs") or []
+    try:
+        with open(os.path.join(runs[0]["run_dir"], "wall.json"), encoding="utf8") as f:
+            wall = json.load(f)
+    except (IndexError, OSError, ValueError):
+        return "trainer unknown"
+    if "torch" in wall:
+        return f"trained by {wall.get('trained_by')}, torch {wall['torch']}, {wall.get('device')}"
+    return "trained by mek"
 
 
 def stat(values):
@@ -72,9 +104,16 @@ def compare(a, b):
 def context_warnings(fa, a, fb, b):
     """What makes the two tables not comparable at all (a different recipe or dataset)."""
     out = []
-    for key in ("steps", "classes", "best_metric", "selection", "val_fraction"):
-        if a.get(key) != b.get(key):
-            out.append(f"{key} differs: {a.get(key)!r} vs {b.get(key)!r}")
+    ca, cb = base_config(fa), base_config(fb)
+    if ca is not None and cb is not None:
+        for key in sorted((set(ca) | set(cb)) - PLACE_KEYS):
+            if ca.get(key) != cb.get(key):
+                out.append(f"{key} differs: {ca.get(key)!r} vs {cb.get(key)!r}")
+    else:
+        out.append("no config.yaml beside one of the tables: only the tables' own fields compared")
+        for key in ("steps", "classes", "best_metric", "selection", "val_fraction"):
+            if a.get(key) != b.get(key):
+                out.append(f"{key} differs: {a.get(key)!r} vs {b.get(key)!r}")
     ra = [(r["index"], r["train"]) for r in a.get("rarest_classes", [])]
     rb = [(r["index"], r["train"]) for r in b.get("rarest_classes", [])]
     if ra != rb:
@@ -116,18 +155,17 @@ def render(rows, headers, markdown):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("a", help="ablation.json (or its folder) of mek ablate: column A")
-    ap.add_argument("b", help="ablation.json (or its folder) of train_longtail.py: column B")
+    ap.add_argument("a", help="ablation folder (or its ablation.json) of mek ablate: column A")
+    ap.add_argument("b", help="ablation folder (or its ablation.json) of mek ablate --table on the runs "
+                              "train_longtail.py trained: column B")
     ap.add_argument("--per-class", action="store_true", help="also compare each class's final recall")
     ap.add_argument("--markdown", action="store_true", help="print Markdown tables (for an issue)")
     args = ap.parse_args()
     fa, a = load(args.a)
     fb, b = load(args.b)
 
-    impl = b.get("implementation") or {}
-    print(f"A: {fa} ({a.get('name')}, {a.get('steps')} steps, seeds {a.get('seeds')})")
-    print(f"B: {fb} ({b.get('name')}, {b.get('steps')} steps, seeds {b.get('seeds')}"
-          + (f", torch {impl.get('torch')}" if impl.get("torch") else "") + ")")
+    print(f"A: {fa} ({a.get('name')}, {a.get('steps')} steps, seeds {a.get('seeds')}; {trained_by(a)})")
+    print(f"B: {fb} ({b.get('name')}, {b.get('steps')} steps, seeds {b.get('seeds')}; {trained_by(b)})")
     for w in context_warnings(fa, a, fb, b):
         print(f"warning: {w}")
     print("Accuracies in %, mean ± sample std over seeds (n seeds); diff = B - A; "

@@ -1,19 +1,22 @@
-"""PyTorch side of the long-tailed ablation: trains what `mek ablate` trains (CE, RBL, CE + RAC
-and MEK over seeds) with swin_mek.py's model and losses, and writes ablation.json / ablation.md
-in the layout of src/ablate/, so scripts/reference/compare_ablation.py can set the two tables
-side by side. Agreement is statistical (within the seed spread): the data order, the flips and
-the initial weights come from torch's generators, not from mek's.
+"""PyTorch side of `mek ablate`: trains the run folders that `mek ablate --plan-only` writes, with
+swin_mek.py's model and losses, and writes in each the files mek's own runs leave there
+(metrics.jsonl, summary.json, wall.json), so `mek ablate --table` makes the table of these runs
+with the same code as of mek's. mek resolves every config key and the model (config.yaml and
+architecture.json of each run folder); this script only maps them onto PyTorch.
 
-    /usr/bin/python3 scripts/reference/train_longtail.py --config configs/fmnist-lt.yaml --seeds 3
-    /usr/bin/python3 scripts/reference/train_longtail.py --config configs/fmnist-lt.yaml \
-        --methods mek --seeds 1 --steps 20 --out /tmp/torch-quick        # a quick check
+    node bin/mek.js ablate --config configs/fmnist-lt.yaml --seeds 3 --plan-only --name fmnist-lt-torch
+    /usr/bin/python3 scripts/reference/train_longtail.py checkpoints/fmnist-lt-torch
+    node bin/mek.js ablate --table checkpoints/fmnist-lt-torch
 
-See scripts/reference/README.md ("Long-tailed ablation in PyTorch") for what matches exactly.
+Agreement with mek is statistical (within the seed spread): the data order, the flips and the
+initial weights come from torch's generators, not from mek's. See scripts/reference/README.md
+("Long-tailed ablation in PyTorch") for what matches exactly.
 """
 import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 
@@ -25,266 +28,115 @@ import numpy as np
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
+import yaml  # noqa: E402
 from PIL import Image  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import swin_mek as sm  # noqa: E402
 
-# ---------------------------------------------------------------- configuration
+# ---------------------------------------------------------------- mek's run folder
 
-# The mek config keys this script implements, with mek's defaults (src/config/schema.ts). A key
-# of the YAML or of --set that is in neither this table nor IGNORED_KEYS is refused: silently
-# dropping a key that changes the recipe would make the comparison meaningless.
-DEFAULTS = {
-    "model.variant": "swin_t",
-    "model.img_size": None,
-    "model.patch_size": None,
-    "model.embed_dim": None,
-    "model.depths": None,
-    "model.num_heads": None,
-    "model.window_size": None,
-    "model.mlp_ratio": None,
-    "model.qkv_bias": None,
-    "model.patch_norm": None,
-    "model.drop_path_rate": None,
-    "model.init": "",
-    "data.format": "rafdb",
-    "data.root": "dataset/RAF",
-    "data.label_file": "dataset/list_patition_label.txt",
-    "data.train_split": "train",
-    "data.test_split": "test",
-    "data.classes": ["Surprise", "Fear", "Disgust", "Happiness", "Sadness", "Anger", "Neutral"],
-    "data.sampler": "shuffle",
-    "data.repeat_to": 0,
-    "data.drop_last": True,
-    "data.eval_interpolation": "bilinear",
-    "data.val_fraction": 0.0,
-    "augment.interpolation": "bicubic",
-    "augment.hflip": 0.5,
-    "augment.randaugment": "rand-m9-mstd0.5-inc1",
-    "augment.erasing": 0.25,
-    "augment.erasing_mode": "pixel",
-    "augment.mean": [0.5, 0.5, 0.5],
-    "augment.std": [0.5, 0.5, 0.5],
-    "loss.rbl": True,
-    "loss.eps": 0.3,
-    "loss.rac": True,
-    "loss.lambda": 0.1,
-    "loss.balance_normaliser": 10.0,
-    "loss.balance_power": 1.0,
-    "loss.focal_gamma": 0.0,
-    "loss.warm_start_steps": 0,
-    "loss.logit_adjust": 0.0,
-    "loss.rbl_shares": "balance",
-    "loss.drw_step": 0,
-    "loss.drw_beta": 0.9999,
-    "optim.lr": 5e-4,
-    "optim.lr_batch": 512,
-    "optim.weight_decay": 0.05,
-    "optim.betas": [0.9, 0.999],
-    "optim.eps": 1e-8,
-    "optim.clip_norm": 5.0,
-    "schedule.warmup_steps": 2000,
-    "schedule.warmup_lr": 5e-7,
-    "schedule.min_lr": 5e-6,
-    "train.steps": 60000,
-    "train.batch_size": 32,
-    "train.seed": 2048,
-    "train.eval_every": 1000,
-    "train.log_every": 50,
-    "train.best_metric": "accuracy",
-    "train.out_dir": "checkpoints",
-    "train.name": "",
-    "eval.batch_size": 64,
+# The files of src/ablate/plan.ts, src/ablate/run-folder.ts and src/train/run.ts.
+CONFIG_FILE = "config.yaml"
+ARCHITECTURE_FILE = "architecture.json"
+PLAN_FILE = "plan.json"
+METRICS_FILE = "metrics.jsonl"
+SUMMARY_FILE = "summary.json"
+WALL_FILE = "wall.json"
+MEK_CHECKPOINT = "last.json"
+
+# The config keys this script trains by (augment.erasing_mode too: check_supported allows no
+# erasing, so the mode cannot matter). Every key of a run's config.yaml must be here or in one
+# of the two sets below: a key mek gains later is refused until it is implemented here (or shown
+# not to change the recipe), since training without it would compare something else.
+IMPLEMENTED_KEYS = {
+    "model.init",
+    "data.format", "data.root", "data.label_file", "data.train_split", "data.test_split", "data.classes",
+    "data.sampler", "data.val_fraction", "data.repeat_to", "data.drop_last", "data.eval_interpolation",
+    "augment.interpolation", "augment.hflip", "augment.randaugment", "augment.erasing", "augment.erasing_mode",
+    "augment.mean", "augment.std",
+    "loss.rbl", "loss.eps", "loss.rac", "loss.lambda", "loss.balance_normaliser", "loss.balance_power",
+    "loss.focal_gamma", "loss.warm_start_steps", "loss.logit_adjust", "loss.rbl_shares", "loss.drw_step",
+    "loss.drw_beta",
+    "optim.lr", "optim.lr_batch", "optim.weight_decay", "optim.betas", "optim.eps", "optim.clip_norm",
+    "schedule.warmup_steps", "schedule.warmup_lr", "schedule.min_lr",
+    "train.steps", "train.batch_size", "train.seed", "train.eval_every", "train.log_every", "train.best_metric",
+    "eval.batch_size",
 }
-
-# Keys that only change speed, memory, logging or file handling in mek (or, for micro_batch,
-# split a batch into chunks whose gradients sum to the same result): accepted and ignored.
+# The architecture keys: mek resolves them into architecture.json, which is what is built.
+MODEL_KEYS = {
+    "model.variant", "model.img_size", "model.patch_size", "model.embed_dim", "model.depths",
+    "model.num_heads", "model.window_size", "model.mlp_ratio", "model.qkv_bias", "model.patch_norm",
+    "model.drop_path_rate",
+}
+# Keys that in mek only change speed, memory, logging, file handling or where the run goes (or,
+# for micro_batch, split a batch into chunks whose gradients sum to the same result).
 IGNORED_KEYS = {
-    "data.workers", "data.prefetch", "data.cache_mb", "data.on_bad_image", "data.synth_size",
-    "data.synth_difficulty", "data.train_list", "data.test_list", "model.init_optional",
-    "train.micro_batch", "train.recompute", "train.threads",
+    "data.workers", "data.prefetch", "data.cache_mb", "data.on_bad_image", "data.max_image_pixels",
+    "data.max_skip_fraction", "data.synth_size", "data.synth_difficulty", "data.train_list",
+    "data.test_list", "model.init_optional", "train.micro_batch", "train.recompute", "train.threads",
+    "train.out_dir", "train.name",
 }
 
-# src/model/variants.ts, in swin_mek.build's keys (num_classes comes from data.classes).
-VARIANTS = {
-    "swin_t": dict(img_size=112, patch_size=2, in_chans=3, embed_dim=96, depths=[2, 2, 6, 2],
-                   num_heads=[3, 6, 12, 24], window_size=7, mlp_ratio=4.0, qkv_bias=True,
-                   patch_norm=True, drop_path_rate=0.1, embedding_size=512),
-    "swin_tiny_test": dict(img_size=56, patch_size=2, in_chans=3, embed_dim=16, depths=[2, 2, 2],
-                           num_heads=[2, 2, 4], window_size=7, mlp_ratio=4.0, qkv_bias=True,
-                           patch_norm=True, drop_path_rate=0.1, embedding_size=32),
-    "swin_demo": dict(img_size=56, patch_size=4, in_chans=3, embed_dim=32, depths=[2, 2],
-                      num_heads=[2, 4], window_size=7, mlp_ratio=4.0, qkv_bias=True,
-                      patch_norm=True, drop_path_rate=0.05, embedding_size=32),
+# architecture.json (src/model/variants.ts SwinVariant) -> swin_mek.build's keys.
+ARCHITECTURE_FIELDS = {
+    "imgSize": "img_size", "patchSize": "patch_size", "inChans": "in_chans", "embedDim": "embed_dim",
+    "depths": "depths", "numHeads": "num_heads", "windowSize": "window_size", "mlpRatio": "mlp_ratio",
+    "qkvBias": "qkv_bias", "patchNorm": "patch_norm", "dropPathRate": "drop_path_rate",
+    "numClasses": "num_classes", "embeddingSize": "embedding_size",
 }
 
-# src/ablate/table.ts METHODS: each method is a setting of config keys on top of the base
-# config; every method sets the keys of PLAIN, so base values of those never leak into it.
-PLAIN = {"loss.rbl": False, "loss.rac": False, "loss.logit_adjust": 0.0, "loss.rbl_shares": "balance",
-         "loss.drw_step": 0, "data.sampler": "shuffle"}
-METHODS = {
-    "ce": dict(label="CE", set=dict(PLAIN)),
-    "rbl": dict(label="RBL", set={**PLAIN, "loss.rbl": True}),
-    "rac": dict(label="CE + RAC", set={**PLAIN, "loss.rac": True}),
-    "mek": dict(label="MEK (RBL + RAC)", set={**PLAIN, "loss.rbl": True, "loss.rac": True}),
-    "la": dict(label="CE + LA", set={**PLAIN, "loss.logit_adjust": 1.0}),
-    # DRW from 80% of the run (a function of train.steps, as table.ts)
-    "drw": dict(label="CE + DRW", set={**PLAIN, "loss.drw_step": lambda steps: int(math.floor(0.8 * steps + 0.5))}),
-    "bal": dict(label="CE, balanced sampler", set={**PLAIN, "data.sampler": "balanced"}),
-    "mek-la": dict(label="MEK + LA", set={**PLAIN, "loss.rbl": True, "loss.rac": True, "loss.logit_adjust": 1.0,
-                                          "loss.rbl_shares": "neutral", "loss.lambda": 0.01}),
-    # Not in mek: the config exactly as given (--set), for trying a composition before it has a name.
-    "config": dict(label="config as given", set={}),
-}
-RAREST_COUNT = 3
-# Keys an ablation run sets itself, or that only name things: they may differ between two
-# invocations on the same output folder (as src/ablate/run.ts FREE_KEYS).
-FREE_KEYS = {"train.seed", "train.name", "train.out_dir", "train.log_every"} | set(PLAIN)
 # The post-hoc adjustment grid (src/eval/adjust.ts): tau from 0 to 2 in steps of 0.25.
 TAU_GRID = [i * 0.25 for i in range(9)]
 
 
-class ConfigError(Exception):
-    pass
+class Yaml12Loader(yaml.SafeLoader):
+    """PyYAML reads YAML 1.1; mek writes YAML 1.2. Where they differ on what a config holds, this
+    loader reads as mek does: 1e-8 (no dot) is a number, not a string, and only true/false are
+    booleans (a class named No stays a string)."""
 
 
-def parse_scalar(text):
-    """One YAML scalar of the subset our configs use (for when PyYAML is absent)."""
-    t = text.strip()
-    if t in ("", "~", "null", "Null", "NULL"):
-        return None
-    if t in ("true", "True", "TRUE"):
-        return True
-    if t in ("false", "False", "FALSE"):
-        return False
-    if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"":
-        return t[1:-1]
-    if t.startswith("[") and t.endswith("]"):
-        inner = t[1:-1].strip()
-        return [parse_scalar(p) for p in inner.split(",")] if inner else []
-    for cast in (int, float):
-        try:
-            return cast(t)
-        except ValueError:
-            pass
-    return t
+Yaml12Loader.add_implicit_resolver(  # copies the inherited table first, so SafeLoader is untouched
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
+for _first, _resolvers in Yaml12Loader.yaml_implicit_resolvers.items():
+    _resolvers[:] = [(tag, rx) for tag, rx in _resolvers if tag != "tag:yaml.org,2002:bool"]
+Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
-def strip_comment(line):
-    """The line without a trailing `# comment` (a '#' outside quotes, after a space)."""
-    quote = None
-    for i, ch in enumerate(line):
-        if quote:
-            quote = None if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
-            return line[:i]
-    return line
-
-
-def parse_simple_yaml(text):
-    """The two-level mapping of a mek config (`section:` then indented `key: value`, values
-    scalars or flow lists). Enough for configs/*.yaml; block lists and anchors are not."""
-    out, section = {}, None
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = strip_comment(raw).rstrip()
-        if not line.strip():
-            continue
-        if not line[0].isspace():
-            name, _, rest = line.partition(":")
-            if rest.strip():
-                raise ConfigError(f"line {number}: expected a section header, got '{line}'")
-            section = out.setdefault(name.strip(), {})
-            continue
-        if section is None or ":" not in line or line.strip().startswith("-"):
-            raise ConfigError(f"line {number}: not understood by the fallback parser: '{line}' "
-                              "(install python3-yaml)")
-        key, _, value = line.strip().partition(":")
-        section[key.strip()] = parse_scalar(value)
-    return out
-
-
-def load_yaml(text):
+def read_json(path):
     try:
-        import yaml
-    except ImportError:
-        return parse_simple_yaml(text)
-    return yaml.safe_load(text) or {}
-
-
-def coerce(key, value):
-    """`value` in the type of the key's default. PyYAML reads YAML 1.1, where 5e-4 (no dot) is a
-    string, while mek's reader (YAML 1.2) reads a number: numbers written as strings are read."""
-    default = DEFAULTS[key]
-    if value is None:
-        if default is None:
-            return None
-        raise ConfigError(f"{key}: a value is required (default {default!r})")
-    if key == "loss.balance_normaliser" and value == "classes":
-        return value
-    if key in ("model.depths", "model.num_heads"):
-        return [int(v) for v in value]
-    if key in ("model.qkv_bias", "model.patch_norm") or isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key}: expected true or false, got {value!r}")
-        return value
-    if key in ("model.img_size", "model.patch_size", "model.embed_dim", "model.window_size") \
-            or isinstance(default, int):
-        if isinstance(value, bool) or float(value) != int(float(value)):
-            raise ConfigError(f"{key}: expected an integer, got {value!r}")
-        return int(float(value))
-    if key in ("model.mlp_ratio", "model.drop_path_rate") or isinstance(default, float):
-        return float(value)
-    if isinstance(default, list):
-        if not isinstance(value, list):
-            raise ConfigError(f"{key}: expected a list, got {value!r}")
-        return [str(v) for v in value] if isinstance(default[0], str) else [float(v) for v in value]
-    return str(value)
-
-
-def flatten_config(doc, where):
-    flat = {}
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{where}: a config is a mapping of sections (model:, data:, ...)")
-    for section, values in doc.items():
-        if not isinstance(values, dict):
-            raise ConfigError(f"{where}: section '{section}' must be a mapping of keys")
-        for name, value in values.items():
-            flat[f"{section}.{name}"] = value
-    return flat
-
-
-def load_config(path, sets):
-    """Defaults, then the YAML file, then each --set key=value, as mek's loadConfig does."""
-    cfg = dict(DEFAULTS)
-    given = {}
-    if path:
         with open(path, encoding="utf8") as f:
-            given.update(flatten_config(load_yaml(f.read()), path))
-    for item in sets:
-        key, eq, raw = item.partition("=")
-        if not eq:
-            raise ConfigError(f"--set {item}: expected key=value")
-        key = key.strip()
-        # String keys keep the raw text (mek does the same), so `augment.randaugment=` is "".
-        given[key] = raw if isinstance(DEFAULTS.get(key), str) else parse_scalar(raw) if raw.strip() else None
-    for key, value in given.items():
-        if key in IGNORED_KEYS:
-            continue
-        if key not in DEFAULTS:
-            raise ConfigError(f"{key}: not a key this script implements (known: see DEFAULTS in "
-                              f"{os.path.basename(__file__)})")
-        try:
-            cfg[key] = coerce(key, value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{key}: {value!r} is not a value of the type of its default {DEFAULTS[key]!r}")
-    check_supported(cfg)
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def write_atomic(path, text):
+    """Write then rename, so a reader (mek ablate --table) never sees half a file."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def read_run_config(run_dir):
+    """The run's config.yaml as {"section.key": value}, refused when it has a key this script
+    does not know or a setting it does not reproduce."""
+    with open(os.path.join(run_dir, CONFIG_FILE), encoding="utf8") as f:
+        doc = yaml.load(f, Loader=Yaml12Loader)
+    cfg = {f"{section}.{key}": value for section, values in doc.items() for key, value in values.items()}
+    unknown = sorted(set(cfg) - IMPLEMENTED_KEYS - MODEL_KEYS - IGNORED_KEYS)
+    missing = sorted(IMPLEMENTED_KEYS - set(cfg))
+    if unknown or missing:
+        raise SystemExit(f"{run_dir}/{CONFIG_FILE}: keys this script does not know: {', '.join(unknown) or '-'}; "
+                         f"keys it needs that are absent: {', '.join(missing) or '-'} (see IMPLEMENTED_KEYS)")
+    check_supported(cfg, run_dir)
     return cfg
 
 
-def check_supported(cfg):
+def check_supported(cfg, where):
     """Parts of mek's recipe that this reference does not implement: refuse rather than train
     something else under the same name."""
     problems = []
@@ -298,26 +150,66 @@ def check_supported(cfg):
         problems.append(f"model.init {cfg['model.init']} (only random init)")
     if cfg["data.sampler"] not in ("shuffle", "balanced"):
         problems.append(f"data.sampler {cfg['data.sampler']}")
-    if cfg["model.variant"] not in VARIANTS:
-        problems.append(f"model.variant {cfg['model.variant']}")
-    if cfg["loss.rbl_shares"] not in ("balance", "neutral", "adjusted"):
-        problems.append(f"loss.rbl_shares {cfg['loss.rbl_shares']} (balance, neutral or adjusted)")
+    if cfg["loss.rbl_shares"] not in ("balance", "neutral"):
+        problems.append(f"loss.rbl_shares {cfg['loss.rbl_shares']}")
     if cfg["train.best_metric"] not in ("accuracy", "mean_class_accuracy"):
         problems.append(f"train.best_metric {cfg['train.best_metric']}")
     if problems:
-        raise ConfigError("not supported by this reference: " + "; ".join(problems))
+        raise SystemExit(f"{where}: not supported by this reference: " + "; ".join(problems))
 
 
-def variant_of(cfg):
-    """src/config/variant.ts: the named variant with single fields overridden; the class count
-    from data.classes."""
-    v = dict(VARIANTS[cfg["model.variant"]])
-    for field in ("img_size", "patch_size", "embed_dim", "depths", "num_heads", "window_size",
-                  "mlp_ratio", "qkv_bias", "patch_norm", "drop_path_rate"):
-        if cfg["model." + field] is not None:
-            v[field] = cfg["model." + field]
-    v["num_classes"] = len(cfg["data.classes"])
-    return v
+def read_architecture(run_dir):
+    """The model mek builds for the run (architecture.json), in swin_mek.build's keys."""
+    path = os.path.join(run_dir, ARCHITECTURE_FILE)
+    arch = read_json(path)
+    if arch is None or set(arch) != set(ARCHITECTURE_FIELDS):
+        raise SystemExit(f"{path}: missing, or not the fields {', '.join(ARCHITECTURE_FIELDS)} "
+                         "(written by mek ablate --plan-only)")
+    variant = {ARCHITECTURE_FIELDS[k]: v for k, v in arch.items()}
+    variant["mlp_ratio"] = float(variant["mlp_ratio"])
+    variant["drop_path_rate"] = float(variant["drop_path_rate"])
+    return variant
+
+
+def run_folders(paths):
+    """Run folders in training order: an ablation folder gives its planned runs in plan.json's
+    order (seed-major, as mek ablate trains them); a run folder is itself."""
+    out = []
+    for path in paths:
+        plan = read_json(os.path.join(path, PLAN_FILE))
+        if plan is not None:
+            out += [os.path.join(path, f"{m}-s{s}") for s in plan["seeds"] for m in plan["methods"]]
+        elif os.path.exists(os.path.join(path, ARCHITECTURE_FILE)):
+            out.append(path)
+        else:
+            raise SystemExit(f"{path}: neither an ablation folder ({PLAN_FILE}) nor a planned run folder "
+                             f"({ARCHITECTURE_FILE}); write them with mek ablate --plan-only")
+    return list(dict.fromkeys(os.path.normpath(p) for p in out))
+
+
+def completed(run_dir, steps):
+    """As mek's completedSummary: summary.json says the run finished all its steps."""
+    s = read_json(os.path.join(run_dir, SUMMARY_FILE))
+    return s is not None and not s.get("interrupted") and s.get("step", 0) >= steps
+
+
+def by_class(metrics, classes):
+    """Metrics in mek's record: per-class recalls keyed by class name."""
+    return dict(accuracy=metrics["accuracy"], mean_class_accuracy=metrics["mean_class_accuracy"],
+                per_class=dict(zip(classes, metrics["per_class"])))
+
+
+class MetricsLog:
+    """metrics.jsonl, written as mek's run writes it: one event a line, appended as it happens.
+    Runs here are not resumable, so a new attempt starts the file afresh."""
+
+    def __init__(self, run_dir):
+        self.path = os.path.join(run_dir, METRICS_FILE)
+        open(self.path, "w", encoding="utf8").close()
+
+    def __call__(self, event):
+        with open(self.path, "a", encoding="utf8") as f:
+            f.write(json.dumps(event) + "\n")
 
 
 # ---------------------------------------------------------------- data
@@ -394,6 +286,11 @@ def hold_out(labels, fraction, seed):
     return torch.tensor(train, dtype=torch.int64), torch.tensor(sorted(val), dtype=torch.int64)
 
 
+# The keys that decide what Dataset holds: runs that agree on them share one in memory.
+DATA_KEYS = ("data.root", "data.label_file", "data.train_split", "data.test_split", "data.classes",
+             "augment.interpolation", "data.eval_interpolation", "augment.mean", "augment.std")
+
+
 class Dataset:
     def __init__(self, cfg, size):
         lists = read_rafdb(cfg)
@@ -428,7 +325,6 @@ class Dataset:
     def to(self, device):
         self.mean, self.std = self.mean.to(device), self.std.to(device)
         return self
-
 
     def normalise(self, images_u8):
         """uint8 NHWC -> normalised float32 NCHW, on the device of the mean."""
@@ -504,16 +400,11 @@ def balance_weights(counts, normaliser, power=1.0):
     return (sm.balance_weights(counts, norm) ** power).to(torch.float32)
 
 
-def rarest_classes(train_counts, classes, k=RAREST_COUNT):
-    """table.ts rarestClasses: fewest training images first; ties go to the higher index."""
-    order = sorted(range(len(train_counts)), key=lambda i: (train_counts[i], -i))
-    return [dict(index=i, name=classes[i], train=train_counts[i]) for i in order[:min(k, len(order))]]
-
-
-def subset_accuracy(per_class, indices):
-    """Unweighted mean recall of `indices`, classes without test samples left out."""
-    present = [per_class[i] for i in indices if per_class[i] is not None]
-    return sum(present) / len(present) if present else None
+def training_prior(counts, sampler):
+    """The class distribution the model is trained on (src/data/prior.ts): the training split's
+    class frequencies, or uniform when the balanced sampler draws classes uniformly. Float64."""
+    n = torch.tensor(counts, dtype=torch.float64)
+    return torch.full_like(n, 1 / len(counts)) if sampler == "balanced" else n / n.sum()
 
 
 @torch.no_grad()
@@ -548,469 +439,235 @@ def sweep_adjust(logits, labels, K, step, log_prior):
 
 # ---------------------------------------------------------------- one run
 
-def training_prior(counts, sampler):
-    """The class distribution the model is trained on (src/data/prior.ts): the training split's
-    class frequencies, or uniform when the balanced sampler draws classes uniformly. Float64."""
-    n = torch.tensor(counts, dtype=torch.float64)
-    return torch.full_like(n, 1 / len(counts)) if sampler == "balanced" else n / n.sum()
+class RunSetup:
+    """What stays fixed through a run: the model, its optimizer and schedule, the sampler and the
+    loss's class weights, built in the order that fixes the random streams. The global generator
+    draws the initial weights and, during training, the drop-path masks; a second generator
+    draws the data order and the flips, so changing one does not move the other."""
+
+    def __init__(self, cfg, variant, data, device):
+        seed, steps, B = cfg["train.seed"], cfg["train.steps"], cfg["train.batch_size"]
+        data.split(cfg["data.val_fraction"], seed)
+        torch.manual_seed(seed)
+        self.model = sm.build(variant)
+        init_like_mek(self.model)
+        self.model.to(device).train()
+        self.data_gen = torch.Generator().manual_seed(seed)
+        self.sampler = TrainSampler(data.train_labels, B, cfg["data.sampler"], cfg["data.repeat_to"],
+                                    cfg["data.drop_last"], self.data_gen)
+        w = balance_weights(data.train_counts, cfg["loss.balance_normaliser"], cfg["loss.balance_power"])
+        prior = training_prior(data.train_counts, cfg["data.sampler"])
+        self.log_prior = prior.log().to(torch.float32)
+        shares = sm.rbl_share_weights(w.double(), prior, cfg["loss.logit_adjust"], cfg["loss.rbl_shares"])
+        shares = shares.to(torch.float32)
+        drw = sm.class_balanced_weights(data.train_counts, cfg["loss.drw_beta"]).to(torch.float32)
+        self.w, self.shares, self.log_prior_d, self.drw = (t.to(device) for t in (w, shares, self.log_prior, drw))
+        # Every parameter in one group, as the reference: weight decay on all of them. The unused
+        # encoder.norm and encoder.feature get no gradient, and AdamW skips them (as mek's, which
+        # does not hold them in its trainable list).
+        self.params = list(self.model.parameters())
+        self.opt = torch.optim.AdamW(self.params, lr=0.0, betas=tuple(cfg["optim.betas"]), eps=cfg["optim.eps"],
+                                     weight_decay=cfg["optim.weight_decay"])
+        scale = B / cfg["optim.lr_batch"] if cfg["optim.lr_batch"] > 0 else 1.0
+        self.schedule = dict(base_lr=cfg["optim.lr"] * scale, warmup_lr_init=cfg["schedule.warmup_lr"] * scale,
+                             lr_min=cfg["schedule.min_lr"] * scale, warmup_t=cfg["schedule.warmup_steps"],
+                             t_initial=steps)
 
 
-def method_values(method, steps):
-    """The method's keys with their values for a run of `steps` steps (src/ablate/run.ts)."""
-    return {k: v(steps) if callable(v) else v for k, v in METHODS[method]["set"].items()}
-
-
-def method_config(cfg, method):
-    """The base config with the method's keys on top (src/ablate/run.ts runConfig)."""
-    c = dict(cfg)
-    c.update(method_values(method, cfg["train.steps"]))
-    return c
-
-
-def train_run(base_cfg, method, seed, data, log, device="cpu"):
-    """One method/seed run, evaluated every train.eval_every steps and at the last on the
-    validation split (data.val_fraction > 0) or the test split; returns the run's result record
-    (what result.json holds). With a validation split the best checkpoint by train.best_metric
-    (picked on it) is evaluated once on the test split at the end (`final`), and the post-hoc
-    adjustment tau is chosen on the validation split (`posthoc`)."""
-    cfg = method_config(base_cfg, method)
-    rbl_on, rac_on = cfg["loss.rbl"], cfg["loss.rac"]
-    K = len(cfg["data.classes"])
-    variant = variant_of(cfg)
-    steps, B = cfg["train.steps"], cfg["train.batch_size"]
-    use_val = cfg["data.val_fraction"] > 0
-    data.split(cfg["data.val_fraction"], seed)
-
-    # The global generator draws the initial weights and, during training, the drop-path masks;
-    # a second generator draws the data order and the flips, so changing one does not move the other.
-    torch.manual_seed(seed)
-    model = sm.build(variant)
-    init_like_mek(model)
-    model.to(device).train()
-    data_gen = torch.Generator().manual_seed(seed)
-    sampler = TrainSampler(data.train_labels, B, cfg["data.sampler"], cfg["data.repeat_to"],
-                           cfg["data.drop_last"], data_gen)
-
-    w = balance_weights(data.train_counts, cfg["loss.balance_normaliser"], cfg["loss.balance_power"])
-    prior = training_prior(data.train_counts, cfg["data.sampler"])
-    log_prior = prior.log().to(torch.float32)
-    tau = cfg["loss.logit_adjust"]
-    shares = sm.rbl_share_weights(w.double(), prior, tau, cfg["loss.rbl_shares"]).to(torch.float32)
-    drw_w = sm.class_balanced_weights(data.train_counts, cfg["loss.drw_beta"]).to(torch.float32)
-    w_d, shares_d, log_prior_d, drw_d = (t.to(device) for t in (w, shares, log_prior, drw_w))
-    # Every parameter in one group, as the reference: weight decay on all of them. The unused
-    # encoder.norm and encoder.feature get no gradient, and AdamW skips them (as mek's, which
-    # does not hold them in its trainable list).
-    params = [p for p in model.parameters()]
-    opt = torch.optim.AdamW(params, lr=0.0, betas=tuple(cfg["optim.betas"]), eps=cfg["optim.eps"],
-                            weight_decay=cfg["optim.weight_decay"])
-    scale = B / cfg["optim.lr_batch"] if cfg["optim.lr_batch"] > 0 else 1.0
-    schedule = dict(base_lr=cfg["optim.lr"] * scale, warmup_lr_init=cfg["schedule.warmup_lr"] * scale,
-                    lr_min=cfg["schedule.min_lr"] * scale, warmup_t=cfg["schedule.warmup_steps"],
-                    t_initial=steps)
-    clip, lam, eps, p_flip = cfg["optim.clip_norm"], cfg["loss.lambda"], cfg["loss.eps"], cfg["augment.hflip"]
-    eval_every = cfg["train.eval_every"]
-    best_key = cfg["train.best_metric"]
-    log_every = cfg["train.log_every"]
+def train_step(cfg, setup, data, step, device):
+    """One optimizer step (src/train/step.ts); returns (lr, batch size, total, cls, rac, grad norm)."""
+    lr = sm.cosine_lr(step, **setup.schedule)
+    for group in setup.opt.param_groups:
+        group["lr"] = lr
+    idx = setup.sampler.next()
+    imgs, y = data.train_images[idx], data.train_labels[idx]
+    if cfg["augment.hflip"] > 0:
+        # RandomHorizontalFlip per sample (u < p), on the 8-bit image before normalising
+        flip = torch.rand(len(idx), generator=setup.data_gen) < cfg["augment.hflip"]
+        imgs = torch.where(flip.view(-1, 1, 1, 1), imgs.flip(2), imgs)
+    x = data.normalise(imgs)
+    y = y.to(device)
+    b = x.shape[0]
+    # A warm start: plain cross-entropy (no focal factor, no mirror, no adjustment, no
+    # re-weighting) before warm_start_steps.
+    method_now = step >= cfg["loss.warm_start_steps"]
+    rbl_now, rac_now = cfg["loss.rbl"] and method_now, cfg["loss.rac"] and method_now
     drw_step = cfg["loss.drw_step"]
-    eval_images, eval_labels = (data.val_images, data.val_labels) if use_val else (data.test_images, data.test_labels)
+    drw_now = method_now and drw_step > 0 and step >= drw_step
+    if rac_now:
+        # The batch and its mirror as one batch of 2B; the mirror is of the augmented image, and
+        # drop path draws its own masks for each half.
+        logits, cams = setup.model(torch.cat([x, x.flip(-1)]))
+        logits, cams, cams_of_flipped = logits[:b], cams[:b], cams[b:]
+    else:
+        logits, _ = setup.model(x)
+    cls = sm.classification_loss(
+        logits, y, setup.w, cfg["loss.eps"], rbl=rbl_now, gamma=cfg["loss.focal_gamma"] if method_now else 0.0,
+        log_prior=setup.log_prior_d, tau=cfg["loss.logit_adjust"] if method_now else 0.0,
+        sample_weights=setup.drw if drw_now else None, shares=setup.shares)
+    rac = sm.rac_loss(cams, cams_of_flipped, setup.w) if rac_now else None
+    total = cls + cfg["loss.lambda"] * rac if rac_now else cls
+    setup.opt.zero_grad(set_to_none=True)
+    total.backward()
+    live = [p for p in setup.params if p.grad is not None]
+    if cfg["optim.clip_norm"] > 0:
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(live, cfg["optim.clip_norm"]))
+    else:
+        grad_norm = float(torch.norm(torch.stack([p.grad.norm() for p in live])))
+    setup.opt.step()
+    return lr, b, float(total), float(cls), float(rac) if rac is not None else None, grad_norm
 
-    evals, train_log, step_times = [], [], []
-    best, best_state = None, None
-    logged = 0
-    eval_seconds = 0.0
+
+def train_run(cfg, variant, data, log, record, device="cpu"):
+    """One run: train.steps steps, evaluated every train.eval_every steps and at the last on the
+    validation split (data.val_fraction > 0) or the test split, the events recorded as mek's
+    metrics.jsonl holds them. With a validation split the best state by train.best_metric
+    (picked on it) is evaluated once on the test split at the end, and the post-hoc tau is chosen
+    on the validation split. Returns (summary.json's content, timings)."""
+    classes, steps = cfg["data.classes"], cfg["train.steps"]
+    K = len(classes)
+    setup = RunSetup(cfg, variant, data, device)
+    use_val = cfg["data.val_fraction"] > 0
+    split = "val" if use_val else "test"
+    eval_images, eval_labels = (data.val_images, data.val_labels) if use_val else (data.test_images, data.test_labels)
+    best, best_state, last = None, None, None
+    step_times, logged, samples, eval_seconds = [], 0, 0, 0.0
     start = time.perf_counter()
     for step in range(steps):
         t0 = time.perf_counter()
-        lr = sm.cosine_lr(step, **schedule)
-        for group in opt.param_groups:
-            group["lr"] = lr
-        idx = sampler.next()
-        imgs, y = data.train_images[idx], data.train_labels[idx]
-        if p_flip > 0:
-            # RandomHorizontalFlip per sample (u < p), on the 8-bit image before normalising
-            flip = torch.rand(len(idx), generator=data_gen) < p_flip
-            imgs = torch.where(flip.view(-1, 1, 1, 1), imgs.flip(2), imgs)
-        x = data.normalise(imgs)
-        y = y.to(device)
-        b = x.shape[0]
-        # A warm start: plain cross-entropy (no focal factor, no mirror, no adjustment, no
-        # re-weighting) before warm_start_steps.
-        method_now = step >= cfg["loss.warm_start_steps"]
-        rbl_now, rac_now = rbl_on and method_now, rac_on and method_now
-        gamma = cfg["loss.focal_gamma"] if method_now else 0.0
-        tau_now = tau if method_now else 0.0
-        drw_now = method_now and drw_step > 0 and step >= drw_step
-        if rac_now:
-            # The batch and its mirror as one batch of 2B (src/train/step.ts); the mirror is of
-            # the augmented image, and drop path draws its own masks for each half.
-            logits, cams = model(torch.cat([x, x.flip(-1)]))
-            logits, cams, cams_of_flipped = logits[:b], cams[:b], cams[b:]
-        else:
-            logits, _ = model(x)
-        cls = sm.classification_loss(logits, y, w_d, eps, rbl=rbl_now, gamma=gamma, log_prior=log_prior_d,
-                                     tau=tau_now, sample_weights=drw_d if drw_now else None, shares=shares_d)
-        rac = sm.rac_loss(cams, cams_of_flipped, w_d) if rac_now else None
-        total = cls + lam * rac if rac_now else cls
-        opt.zero_grad(set_to_none=True)
-        total.backward()
-        live = [p for p in params if p.grad is not None]
-        if clip > 0:
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(live, clip))
-        else:
-            grad_norm = float(torch.norm(torch.stack([p.grad.norm() for p in live])))
-        opt.step()
-        loss = float(total)
+        lr, b, loss, cls, rac, grad_norm = train_step(cfg, setup, data, step, device)
         if not math.isfinite(loss):
-            raise SystemExit(f"{method}-s{seed}: loss is {loss} at step {step + 1} (lr {lr:.2e})")
+            raise SystemExit(f"{cfg['train.name']}: loss is {loss} at step {step + 1} (lr {lr:.2e})")
         step_times.append(time.perf_counter() - t0)
+        samples += b
         done = step + 1
-        if done % log_every == 0 or done == steps:
-            entry = dict(step=done, epoch=sampler.epoch, loss=loss, loss_cls=float(cls),
-                         loss_rac=float(rac) if rac is not None else None, grad_norm=grad_norm, lr=lr)
-            train_log.append(entry)
+        if done % cfg["train.log_every"] == 0 or done == steps:
             recent = step_times[logged:]
-            logged = done
+            record(dict(event="train", step=done, epoch=setup.sampler.epoch, loss=loss, loss_cls=cls, loss_rac=rac,
+                        grad_norm=grad_norm, lr=lr, samples_per_s=samples / sum(recent)))
+            logged, samples = done, 0
             log(f"step {done}/{steps}  loss {loss:.4f}  lr {lr:.2e}  {sum(recent) / len(recent):.3f} s/step")
-        if (eval_every > 0 and done % eval_every == 0) or done == steps:
+        if (cfg["train.eval_every"] > 0 and done % cfg["train.eval_every"] == 0) or done == steps:
             t1 = time.perf_counter()
-            ev = metrics_of(logits_of(model, data, eval_images, cfg["eval.batch_size"]), eval_labels, K, done)
+            ev = metrics_of(logits_of(setup.model, data, eval_images, cfg["eval.batch_size"]), eval_labels, K, done)
             eval_seconds += time.perf_counter() - t1
-            evals.append(ev)
-            if best is None or ev[best_key] > best[best_key]:
+            record(dict(event="eval", step=done, split=split, **by_class(ev, classes)))
+            last = ev
+            if best is None or ev[cfg["train.best_metric"]] > best[cfg["train.best_metric"]]:
                 best = ev
                 if use_val:
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            log(f"step {done}: {'val' if use_val else 'test'} accuracy {100 * ev['accuracy']:.2f}%  mean-class "
+                    best_state = {k: v.detach().clone() for k, v in setup.model.state_dict().items()}
+            log(f"step {done}: {split} accuracy {100 * ev['accuracy']:.2f}%  mean-class "
                 f"{100 * ev['mean_class_accuracy']:.2f}%  ({time.perf_counter() - t1:.1f} s)")
-    posthoc, sweep = None, None
+    test, posthoc = None, None
     if use_val:
-        # The test split once, with the checkpoint picked on the validation split; the post-hoc
-        # tau picked on the validation split too.
-        model.load_state_dict(best_state)
-        test_logits = logits_of(model, data, data.test_images, cfg["eval.batch_size"])
-        final = metrics_of(test_logits, data.test_labels, K, best["step"])
-        val_logits = logits_of(model, data, data.val_images, cfg["eval.batch_size"])
-        sweep, chosen = sweep_adjust(val_logits, data.val_labels, K, best["step"], log_prior)
-        posthoc = dict(tau=chosen, val=next(m for m in sweep if m["tau"] == chosen),
-                       test=metrics_of(test_logits, data.test_labels, K, best["step"], log_prior, chosen))
-        log(f"test (best on val, step {best['step']}): accuracy {100 * final['accuracy']:.2f}%  mean-class "
-            f"{100 * final['mean_class_accuracy']:.2f}%; post-hoc tau {chosen}: accuracy "
-            f"{100 * posthoc['test']['accuracy']:.2f}%  mean-class {100 * posthoc['test']['mean_class_accuracy']:.2f}%")
-    else:
-        final = evals[-1]
-    wall = time.perf_counter() - start
+        setup.model.load_state_dict(best_state)
+        test, posthoc = test_with_best(cfg, setup, data, best["step"], log, record)
+    summary = dict(step=steps, interrupted=False,
+                   best=dict(step=best["step"], metrics=by_class(best, classes)),
+                   last=dict(step=last["step"], metrics=by_class(last, classes)),
+                   selection=split, test=test, posthoc=posthoc)
+    timing = dict(wall_s=time.perf_counter() - start, eval_s=eval_seconds, step_times=step_times)
+    return summary, timing
+
+
+def test_with_best(cfg, setup, data, best_step, log, record):
+    """The end of a run with a validation split (src/train/run.ts testWithBest): the best state
+    once on the test split, the post-hoc tau from the validation split. Returns summary.json's
+    `test` and `posthoc`."""
+    classes, batch = cfg["data.classes"], cfg["eval.batch_size"]
+    K = len(classes)
+    test_logits = logits_of(setup.model, data, data.test_images, batch)
+    final = metrics_of(test_logits, data.test_labels, K, best_step)
+    val_logits = logits_of(setup.model, data, data.val_images, batch)
+    sweep, chosen = sweep_adjust(val_logits, data.val_labels, K, best_step, setup.log_prior)
+    adjusted = metrics_of(test_logits, data.test_labels, K, best_step, setup.log_prior, chosen)
+    test = dict(step=best_step, **by_class(final, classes))
+    at_chosen = next(m for m in sweep if m["tau"] == chosen)
+    posthoc = dict(tau=chosen, val_mean_class_accuracy=at_chosen["mean_class_accuracy"],
+                   val_mean_class_accuracy_raw=sweep[0]["mean_class_accuracy"],
+                   test=dict(step=best_step, **by_class(adjusted, classes)))
+    record(dict(event="test", **test, checkpoint="best", selection="val"))
+    record(dict(event="posthoc", step=best_step, tau=chosen, test=posthoc["test"],
+                val_sweep=[dict(tau=m["tau"], accuracy=m["accuracy"], mean_class_accuracy=m["mean_class_accuracy"])
+                           for m in sweep]))
+    log(f"test (best on val, step {best_step}): accuracy {100 * final['accuracy']:.2f}%  mean-class "
+        f"{100 * final['mean_class_accuracy']:.2f}%; post-hoc tau {chosen}: accuracy "
+        f"{100 * adjusted['accuracy']:.2f}%  mean-class {100 * adjusted['mean_class_accuracy']:.2f}%")
+    return test, posthoc
+
+
+# ---------------------------------------------------------------- the command
+
+def train_folder(run_dir, datasets, device):
+    """Trains one planned run folder and writes its metrics.jsonl, summary.json and wall.json;
+    returns a line for the log, or None when the folder is not this script's to train."""
+    cfg = read_run_config(run_dir)
+    variant = read_architecture(run_dir)
+    tag = os.path.basename(run_dir)
+    if os.path.exists(os.path.join(run_dir, MEK_CHECKPOINT)):
+        return f"{tag}: holds mek's {MEK_CHECKPOINT} (mek ablate is training it); left to mek"
+    key = tuple(json.dumps(cfg[k]) for k in DATA_KEYS) + (variant["img_size"],)
+    if key not in datasets:
+        t = time.perf_counter()
+        datasets[key] = Dataset(cfg, variant["img_size"]).to(device)
+        print(f"{len(datasets[key].all_train[1])} train / {len(datasets[key].test_labels)} test images "
+              f"loaded in {time.perf_counter() - t:.1f} s", flush=True)
+    for stale in (SUMMARY_FILE, WALL_FILE):
+        if os.path.exists(os.path.join(run_dir, stale)):
+            os.remove(os.path.join(run_dir, stale))
+    log = lambda text: print(f"[{tag}] {text}", flush=True)  # noqa: E731
+    summary, timing = train_run(cfg, variant, datasets[key], log, MetricsLog(run_dir), device)
+    times = timing.pop("step_times")
     # The first steps pay for allocation and thread start-up; the median is the steady rate.
-    steady = sorted(step_times[min(2, len(step_times) - 1):])
-    return dict(method=method, seed=seed, steps=steps, final=final, best=best, evals=evals,
-                selection="val" if use_val else "test", posthoc=posthoc, val_sweep=sweep,
-                train_log=train_log, wall_s=wall, eval_s=eval_seconds,
-                s_per_step_mean=sum(step_times) / len(step_times),
-                s_per_step_median=steady[len(steady) // 2],
-                threads=torch.get_num_threads(), torch_version=torch.__version__, device=str(device))
-
-
-# ---------------------------------------------------------------- the table (src/ablate/table.ts)
-
-def stat(values):
-    """Mean and sample standard deviation (None for fewer than two values); None for none."""
-    n = len(values)
-    if n == 0:
-        return None
-    mean = sum(values) / n
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else None
-    return dict(mean=mean, std=std, n=n)
-
-
-def format_stat(s):
-    if not s:
-        return "-"
-    mean = f"{100 * s['mean']:.2f}"
-    return mean if s["std"] is None else f"{mean} ± {100 * s['std']:.2f}"
-
-
-def format_duration(seconds):
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    m = int(seconds // 60)
-    if m < 60:
-        return f"{m}m {int(math.floor(seconds - 60 * m + 0.5)):02d}s"
-    return f"{m // 60}h {m % 60:02d}m"
-
-
-def summarise(runs, methods, rarest):
-    indices = [r["index"] for r in rarest]
-    out = []
-    for method in methods:
-        mine = sorted((r for r in runs if r["method"] == method), key=lambda r: r["seed"])
-        vals = lambda xs: [v for v in xs if isinstance(v, (int, float))]  # noqa: E731
-        walls = vals([r["wall_s"] for r in mine])
-        out.append(dict(
-            method=method,
-            seeds=[r["seed"] for r in mine],
-            accuracy=stat([r["final"]["accuracy"] for r in mine]),
-            mean_class_accuracy=stat([r["final"]["mean_class_accuracy"] for r in mine]),
-            rarest_accuracy=stat(vals([subset_accuracy(r["final"]["per_class"], indices) for r in mine])),
-            best_accuracy=stat(vals([r["best"]["accuracy"] for r in mine if r["best"]])),
-            best_mean_class_accuracy=stat(vals([r["best"]["mean_class_accuracy"] for r in mine if r["best"]])),
-            posthoc_accuracy=stat(vals([r["posthoc"]["test"]["accuracy"] for r in mine if r.get("posthoc")])),
-            posthoc_mean_class_accuracy=stat(vals([r["posthoc"]["test"]["mean_class_accuracy"] for r in mine if r.get("posthoc")])),
-            posthoc_rarest_accuracy=stat(vals([subset_accuracy(r["posthoc"]["test"]["per_class"], indices)
-                                               for r in mine if r.get("posthoc")])),
-            posthoc_tau=stat(vals([r["posthoc"]["tau"] for r in mine if r.get("posthoc")])),
-            wall_s_per_run=stat(walls),
-            wall_s_total=sum(walls) if walls else None,
-        ))
-    return out
-
-
-HEADERS = ["method", "seeds", "accuracy", "mean-class", "rarest-3", "post-hoc acc.", "post-hoc mean-class",
-           "post-hoc rarest-3", "tau", "best acc.", "best mean-class", "time/run"]
-
-
-def format_tau(s):
-    return "-" if not s else f"{s['mean']:.2f}"
-
-
-def table_rows(summaries):
-    return [[METHODS[s["method"]]["label"], str(len(s["seeds"])), format_stat(s["accuracy"]),
-             format_stat(s["mean_class_accuracy"]), format_stat(s["rarest_accuracy"]),
-             format_stat(s["posthoc_accuracy"]), format_stat(s["posthoc_mean_class_accuracy"]),
-             format_stat(s["posthoc_rarest_accuracy"]), format_tau(s["posthoc_tau"]),
-             format_stat(s["best_accuracy"]), format_stat(s["best_mean_class_accuracy"]),
-             format_duration(s["wall_s_per_run"]["mean"] if s["wall_s_per_run"] else None)]
-            for s in summaries]
-
-
-def caption(ctx):
-    seeds = f"seed {ctx['seeds'][0]}" if len(ctx["seeds"]) == 1 else "seeds " + ", ".join(map(str, ctx["seeds"]))
-    rare = ", ".join(f"{r['name']} ({r['train']})" for r in ctx["rarest"])
-    if ctx["selection"] == "val":
-        which = (f"of the checkpoint with the best validation {ctx['best_metric']} (data.val_fraction "
-                 f"{ctx['val_fraction']}), evaluated once at the end")
-        best = "best: the best evaluation on the validation split"
-        posthoc = ("post-hoc: predictions argmax(logits - tau log prior) with tau chosen on the validation split "
-                   "(highest mean-class accuracy over 0, 0.25, ..., 2), tau its mean over seeds")
-    else:
-        which = "at the final evaluation (the last step)"
-        best = (f"best: the best evaluation during the run by train.best_metric ({ctx['best_metric']}), picked on "
-                "the test split, so optimistic")
-        posthoc = "post-hoc: needs a validation split (data.val_fraction), none here"
-    return (f"Ablation '{ctx['name']}' ({ctx['config']}, {ctx['steps']} steps, {seeds}). Accuracy (%) on the test "
-            f"split {which}, mean ± sample std over seeds (the mean alone for one seed). accuracy: overall; "
-            "mean-class: unweighted mean of the per-class recalls; rarest-3: unweighted mean recall of the "
-            f"{len(ctx['rarest'])} classes with the fewest training images: {rare}. {posthoc}. {best}. time/run: "
-            "wall time of one run (training and evaluations).")
-
-
-def wrap(text, width):
-    lines, line = [], ""
-    for word in text.split(" "):
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    if line:
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def format_table(summaries, ctx):
-    rows = [HEADERS] + table_rows(summaries)
-    widths = [max(len(r[c]) for r in rows) for c in range(len(HEADERS))]
-    fmt = lambda r: "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i])  # noqa: E731
-                              for i, c in enumerate(r)).rstrip()
-    body = [fmt(HEADERS), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows[1:]]
-    return "\n".join(body + ["", wrap(caption(ctx), 100)]) + "\n"
-
-
-def format_markdown(summaries, runs, ctx, note):
-    md = lambda r: "| " + " | ".join(r) + " |"  # noqa: E731
-    pct = lambda v: f"{100 * v:.2f}" if isinstance(v, (int, float)) else "-"  # noqa: E731
-    indices = [r["index"] for r in ctx["rarest"]]
-    per_run_headers = ["run", "accuracy", "mean-class", "rarest-3", "best acc. (step)", "time"]
-    order = list(METHODS)
-    per_run = [[f"{r['method']}-s{r['seed']}", pct(r["final"]["accuracy"]), pct(r["final"]["mean_class_accuracy"]),
-                pct(subset_accuracy(r["final"]["per_class"], indices)),
-                f"{pct(r['best']['accuracy'])} ({r['best']['step']})" if r["best"] else "-",
-                format_duration(r["wall_s"])]
-               for r in sorted(runs, key=lambda r: (order.index(r["method"]), r["seed"]))]
-    lines = [f"# Ablation: {ctx['name']}", "", caption(ctx), "", note, "", md(HEADERS),
-             md(["---" if c == 0 else "---:" for c in range(len(HEADERS))])]
-    lines += [md(r) for r in table_rows(summaries)]
-    lines += ["", "## Runs", "", md(per_run_headers),
-              md(["---" if c == 0 else "---:" for c in range(len(per_run_headers))])]
-    lines += [md(r) for r in per_run] + [""]
-    return "\n".join(lines)
-
-
-def ablation_json(summaries, runs, ctx, classes, methods, complete, extra):
-    indices = [r["index"] for r in ctx["rarest"]]
-    return dict(
-        name=ctx["name"], config=ctx["config"], steps=ctx["steps"],
-        methods=[dict(method=m, label=METHODS[m]["label"], set=method_values(m, ctx["steps"])) for m in methods],
-        selection=ctx["selection"], val_fraction=ctx["val_fraction"],
-        seeds=ctx["seeds"],
-        checkpoint="final evaluation (last step); best_* is the best evaluation by train.best_metric",
-        best_metric=ctx["best_metric"], classes=classes, rarest_classes=ctx["rarest"], complete=complete,
-        summary=summaries,
-        runs=[dict(method=r["method"], seed=r["seed"], run_dir=r["run_dir"], final=r["final"],
-                   rarest_accuracy=subset_accuracy(r["final"]["per_class"], indices), best=r["best"],
-                   posthoc=r.get("posthoc"), wall_s=r["wall_s"]) for r in runs],
-        # Not in mek's file: which implementation wrote it (compare_ablation.py prints it).
-        implementation=extra,
-    )
-
-
-# ---------------------------------------------------------------- files
-
-def write_atomic(path, text):
-    """Write then rename, so a reader (or a second process on the same folder) never sees half
-    a file."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def read_json(path):
-    try:
-        with open(path, encoding="utf8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
-def check_same_recipe(out_dir, cfg):
-    """Refuses to mix runs of different recipes in one folder (as src/ablate/run.ts); a quick
-    --steps check must go to its own --out."""
-    path = os.path.join(out_dir, "config.json")
-    recipe = {k: v for k, v in sorted(cfg.items()) if k not in FREE_KEYS}
-    saved = read_json(path)
-    if saved is not None:
-        differ = [k for k in recipe if k in saved and saved[k] != recipe[k]]
-        if differ:
-            shown = ", ".join(f"{k} {saved[k]!r} -> {recipe[k]!r}" for k in differ[:4])
-            raise SystemExit(f"{out_dir} holds runs of a different recipe ({shown}); choose another --out "
-                             "or remove the folder")
-    else:
-        write_atomic(path, json.dumps(recipe, indent=2) + "\n")
-
-
-def run_line(r, rarest):
-    rare = subset_accuracy(r["final"]["per_class"], [c["index"] for c in rarest])
-    pct = lambda v: "-" if v is None else f"{100 * v:.2f}%"  # noqa: E731
-    ph = r.get("posthoc")
-    posthoc = f"; post-hoc tau {ph['tau']}: mean-class {pct(ph['test']['mean_class_accuracy'])}" if ph else ""
-    timing = f" in {round(r['wall_s'])} s ({r['s_per_step_median']:.3f} s/step, {r['threads']} thread" \
-             f"{'s' if r['threads'] != 1 else ''})" if "s_per_step_median" in r else ""
-    return (f"accuracy {pct(r['final']['accuracy'])}  mean-class {pct(r['final']['mean_class_accuracy'])}  "
-            f"rarest-{len(rarest)} {pct(rare)} (final, step {r['final']['step']}){posthoc}{timing}; {r['run_dir']}")
+    steady = sorted(times[min(2, len(times) - 1):])
+    seed = cfg["train.seed"]
+    wall = dict(method=tag[:-len(f"-s{seed}")] if tag.endswith(f"-s{seed}") else tag, seed=seed, **timing,
+                s_per_step_mean=sum(times) / len(times), s_per_step_median=steady[len(steady) // 2],
+                trained_by="scripts/reference/train_longtail.py", torch=torch.__version__,
+                threads=torch.get_num_threads(), device=str(device))
+    write_atomic(os.path.join(run_dir, WALL_FILE), json.dumps(wall, indent=2) + "\n")
+    write_atomic(os.path.join(run_dir, SUMMARY_FILE), json.dumps(summary, indent=2) + "\n")
+    final = summary["test"] or summary["last"]["metrics"]
+    return (f"{tag}: accuracy {100 * final['accuracy']:.2f}%  mean-class {100 * final['mean_class_accuracy']:.2f}% "
+            f"in {round(wall['wall_s'])} s ({wall['s_per_step_median']:.3f} s/step, {wall['threads']} thread"
+            f"{'s' if wall['threads'] != 1 else ''})")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", help="mek config YAML (e.g. configs/fmnist-lt.yaml)")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="override a config key, as mek's --set (repeatable)")
-    ap.add_argument("--methods", default="ce,mek,la,mek-la,drw,bal", help=f"comma-separated subset of {','.join(METHODS)}")
+    ap.add_argument("folders", nargs="+", metavar="FOLDER",
+                    help="an ablation folder of mek ablate --plan-only (all its runs) or one of its run folders")
     ap.add_argument("--device", default="cpu", help="torch device (cpu, cuda); the data and the model go there")
-    ap.add_argument("--seeds", type=int, default=3, help="seeds per method: train.seed, train.seed + 1, ...")
-    ap.add_argument("--steps", type=int, help="override train.steps (quick checks; use its own --out)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1: two runs side by side)")
-    ap.add_argument("--out", help="output folder (default: <train.out_dir>/<config name>-torch-ablation)")
     args = ap.parse_args()
-
-    try:
-        cfg = load_config(args.config, args.set)
-    except (ConfigError, OSError) as e:
-        raise SystemExit(f"config: {e}")
-    if args.steps is not None:
-        cfg["train.steps"] = args.steps
-    methods = []
-    for m in (s.strip() for s in args.methods.split(",")):
-        if m and m not in METHODS:
-            raise SystemExit(f"--methods: unknown method '{m}' (choose from {', '.join(METHODS)})")
-        if m and m not in methods:
-            methods.append(m)
-    if not methods or args.seeds < 1:
-        raise SystemExit("need at least one method and --seeds >= 1")
     torch.set_num_threads(args.threads)
     try:
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass
-
-    base = os.path.splitext(os.path.basename(args.config))[0] if args.config else (cfg["train.name"] or "run")
-    out_dir = args.out or os.path.join(cfg["train.out_dir"], f"{base}-torch-ablation")
-    os.makedirs(out_dir, exist_ok=True)
-    check_same_recipe(out_dir, cfg)
-
-    variant = variant_of(cfg)
-    t = time.perf_counter()
-    data = Dataset(cfg, variant["img_size"]).to(args.device)
     if args.device.startswith("cuda"):
         # float32 as on the CPU: no TensorFloat-32 in the patch embedding's convolution or the matmuls
         torch.backends.cudnn.allow_tf32 = False
         torch.backends.cuda.matmul.allow_tf32 = False
-    classes = cfg["data.classes"]
-    rarest = rarest_classes(torch.bincount(data.all_train[1], minlength=len(classes)).tolist(), classes)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); model {cfg['model.variant']} "
-          f"{variant['img_size']}px patch {variant['patch_size']} embed {variant['embed_dim']} depths "
-          f"{variant['depths']}; {len(data.train_labels)} train / {len(data.test_labels)} test images "
-          f"(loaded in {time.perf_counter() - t:.1f} s); output {out_dir}", flush=True)
-
-    seeds = [cfg["train.seed"] + i for i in range(args.seeds)]
-    total = len(methods) * len(seeds)
-    runs, interrupted = [], False
+    runs = run_folders(args.folders)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s), {args.device}; {len(runs)} run folder(s)",
+          flush=True)
+    datasets = {}
     try:
-        # Seed-major like mek ablate: every method of the first seed before the second.
-        for seed in seeds:
-            for method in methods:
-                tag = f"{method}-s{seed}"
-                run_dir = os.path.join(out_dir, tag)
-                result_path = os.path.join(run_dir, "result.json")
-                position = f"[{len(runs) + 1}/{total}]"
-                done = read_json(result_path)
-                if done and done.get("steps") == cfg["train.steps"]:
-                    done["run_dir"] = run_dir
-                    print(f"{position} {tag}: already done, not re-run: {run_line(done, rarest)}", flush=True)
-                    runs.append(done)
-                    continue
-                os.makedirs(run_dir, exist_ok=True)
-                log = lambda text, tag=tag: print(f"[{tag}] {text}", flush=True)  # noqa: E731
-                result = train_run(cfg, method, seed, data, log, args.device)
-                result["run_dir"] = run_dir
-                write_atomic(result_path, json.dumps(result, indent=2) + "\n")
-                print(f"{position} {tag}: {run_line(result, rarest)}", flush=True)
-                runs.append(result)
+        for i, run_dir in enumerate(runs):
+            position = f"[{i + 1}/{len(runs)}]"
+            if completed(run_dir, read_run_config(run_dir)["train.steps"]):
+                print(f"{position} {os.path.basename(run_dir)}: already done, not re-run; {run_dir}", flush=True)
+                continue
+            print(f"{position} {train_folder(run_dir, datasets, args.device)}; {run_dir}", flush=True)
     except KeyboardInterrupt:
         # A run is minutes long: an interrupted one is trained again from the start next time.
         print("interrupted; finished runs are kept, the same command continues", flush=True)
-        interrupted = True
-
-    summaries = summarise(runs, methods, rarest)
-    ctx = dict(name=os.path.basename(os.path.normpath(out_dir)), config=args.config or "--set only",
-               steps=cfg["train.steps"], seeds=seeds, rarest=rarest, best_metric=cfg["train.best_metric"],
-               selection="val" if cfg["data.val_fraction"] > 0 else "test", val_fraction=cfg["data.val_fraction"])
-    threads = sorted({r.get("threads") for r in runs if r.get("threads")})
-    extra = dict(tool="scripts/reference/train_longtail.py", torch=torch.__version__, threads=threads)
-    note = (f"Trained with PyTorch {torch.__version__} by scripts/reference/train_longtail.py "
-            f"(threads: {', '.join(map(str, threads)) or '-'}).")
-    complete = len(runs) == total
-    write_atomic(os.path.join(out_dir, "ablation.json"),
-                 json.dumps(ablation_json(summaries, runs, ctx, classes, methods, complete, extra), indent=2) + "\n")
-    write_atomic(os.path.join(out_dir, "ablation.md"), format_markdown(summaries, runs, ctx, note))
-    print()
-    print(format_table(summaries, ctx), end="")
-    print(f"{'done' if complete else 'incomplete'}: {len(runs)} run{'s' if len(runs) != 1 else ''}; "
-          f"{os.path.join(out_dir, 'ablation.json')}, {os.path.join(out_dir, 'ablation.md')}")
-    if interrupted:
         sys.exit(130)
+    for folder in sorted({os.path.dirname(r) for r in runs}):
+        print(f"the table: node bin/mek.js ablate --table {folder}", flush=True)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,16 @@ export const DEFAULT_METHODS: Method[] = ['ce', 'mek', 'la', 'mek-la', 'drw', 'b
 /** Keys every method sets: a different base value of them does not make a different recipe. */
 export const METHOD_KEYS: readonly string[] = Object.keys(PLAIN);
 
+/**
+ * Not a method: the base config exactly as given (`mek ablate --as-given`), for a recipe that has
+ * no name yet, such as each composition scripts/reference/screen_longtail.sh screens.
+ */
+export const AS_GIVEN = 'config';
+/** What the runs of one row of the table train: a method, or the config as given. */
+export type Recipe = Method | typeof AS_GIVEN;
+export const RECIPES: Readonly<Record<Recipe, { label: string; set: MethodSetting }>> = { ...METHODS, [AS_GIVEN]: { label: 'config as given', set: {} } };
+export const RECIPE_NAMES = Object.keys(RECIPES) as Recipe[];
+
 /** Classes whose rare-class accuracy the table reports. */
 export const RAREST_COUNT = 3;
 
@@ -48,7 +58,7 @@ export interface EvalResult {
 
 /** What one method/seed run contributes to the table. */
 export interface RunResult {
-  method: Method;
+  method: Recipe;
   seed: number;
   runDir: string;
   /** The evaluation at the last step. */
@@ -69,7 +79,7 @@ export interface Stat {
 }
 
 export interface MethodSummary {
-  method: Method;
+  method: Recipe;
   seeds: number[];
   accuracy: Stat | null;
   meanClass: Stat | null;
@@ -119,7 +129,7 @@ export function subsetAccuracy(perClass: readonly (number | null)[], indices: re
 }
 
 /** One summary per method in `methods` order, from whatever runs of it are present. */
-export function summarise(runs: readonly RunResult[], methods: readonly Method[], rarest: readonly RarestClass[]): MethodSummary[] {
+export function summarise(runs: readonly RunResult[], methods: readonly Recipe[], rarest: readonly RarestClass[]): MethodSummary[] {
   const indices = rarest.map((r) => r.index);
   const values = (xs: (number | null | undefined)[]) => xs.filter((v): v is number => typeof v === 'number');
   return methods.map((method) => {
@@ -176,7 +186,7 @@ const HEADERS = ['method', 'seeds', 'accuracy', 'mean-class', 'rarest-3', 'post-
 
 function rows(summaries: readonly MethodSummary[]): string[][] {
   return summaries.map((s) => [
-    METHODS[s.method].label,
+    RECIPES[s.method].label,
     String(s.seeds.length),
     formatStat(s.accuracy),
     formatStat(s.meanClass),
@@ -229,7 +239,7 @@ export function formatMarkdown(summaries: readonly MethodSummary[], runs: readon
   const pct = (v: number | null | undefined) => (typeof v === 'number' ? (100 * v).toFixed(2) : '-');
   const indices = ctx.rarest.map((r) => r.index);
   const perRun = [...runs]
-    .sort((a, b) => METHOD_NAMES.indexOf(a.method) - METHOD_NAMES.indexOf(b.method) || a.seed - b.seed)
+    .sort((a, b) => RECIPE_NAMES.indexOf(a.method) - RECIPE_NAMES.indexOf(b.method) || a.seed - b.seed)
     .map((r) => [
       `${r.method}-s${r.seed}`,
       pct(r.final.accuracy),

@@ -7,33 +7,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ABLATION_JSON, ABLATION_MD, WALL_FILE, runAblation, type AblationOptions } from '../../src/ablate/run.ts';
+import { ABLATION_JSON, ABLATION_MD } from '../../src/ablate/report.ts';
+import { runAblation, type AblationOptions } from '../../src/ablate/run.ts';
+import { WALL_FILE } from '../../src/ablate/run-folder.ts';
 import { selectBackend, type BackendInfo } from '../../src/backend.ts';
 import { ablateCommand } from '../../src/commands/ablate.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { FASHION_MNIST_CLASSES, LONGTAIL_IMAGE_DIR, writeLongTail } from '../../src/data/longtail.ts';
-import { LABEL_FILE } from '../../src/data/synth.ts';
 import { lineReporter } from '../../src/train/progress.ts';
-import { writeFakeIdx } from '../helpers/idx.ts';
 import { runCommands } from '../helpers/cli.ts';
+import { tinySets, writeTinyLongTail } from './tiny.ts';
 
 let root: string;
 let data: string;
 let backend: BackendInfo;
 
-/** The base config as --set values: a micro Swin (28 px, 7x7 attention maps), a few steps. */
 function sets(extra: string[] = []): string[] {
-  return [
-    'model.variant=swin_tiny_test', 'model.img_size=28', 'model.patch_size=2', 'model.embed_dim=8', 'model.depths=[2,2]',
-    'model.num_heads=[1,2]', 'model.window_size=7',
-    `data.root=${join(data, LONGTAIL_IMAGE_DIR)}`, `data.label_file=${join(data, LABEL_FILE)}`,
-    `data.classes=${JSON.stringify(FASHION_MNIST_CLASSES)}`, 'data.workers=0',
-    'augment.randaugment=', 'augment.erasing=0',
-    'train.steps=3', 'train.batch_size=4', 'train.eval_every=0', 'train.log_every=1', 'train.seed=7',
-    'optim.lr=1e-3', 'optim.lr_batch=0', 'schedule.warmup_steps=1', 'eval.batch_size=32',
-    `train.out_dir=${join(root, 'runs')}`,
-    ...extra,
-  ];
+  return tinySets(root, data, extra);
 }
 
 function options(name: string, extra: Partial<AblationOptions> = {}): AblationOptions & { lines: string[] } {
@@ -54,9 +43,7 @@ function options(name: string, extra: Partial<AblationOptions> = {}): AblationOp
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'mek-ablate-'));
-  writeFakeIdx(join(root, 'idx'), { trainPerClass: 6, testPerClass: 3, size: 8 });
-  data = join(root, 'lt');
-  await writeLongTail({ from: join(root, 'idx'), out: data, ratio: 3, seed: 0 });
+  data = await writeTinyLongTail(root);
   backend = await selectBackend('cpu');
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
