@@ -1,6 +1,6 @@
 // `mek eval --ckpt F [--config F] [--set k=v] [--data ROOT] [--split train|val|test] [--out DIR]
 //  [--json] [--tta flip] [--adjust TAU] [--sweep-adjust]`
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend } from '../backend.ts';
 import { loadConfig, loadSavedConfig } from '../config/load.ts';
@@ -42,7 +42,11 @@ const SPLIT_NAMES: Record<SplitChoice, string> = { train: 'training', val: 'vali
 /** --set and --data as config overrides. */
 function evalSets(args: EvalArgs): string[] {
   const sets = [...args.set];
-  if (args.data) sets.push(`data.root=${args.data}`, `data.label_file=${join(args.data, 'list_patition_label.txt')}`);
+  if (!args.data) return sets;
+  sets.push(`data.root=${args.data}`);
+  // A root with its own label file uses it; otherwise the config's (e.g. the shipped RAF-DB one) stays.
+  const own = join(args.data, 'list_patition_label.txt');
+  if (existsSync(own)) sets.push(`data.label_file=${own}`);
   return sets;
 }
 
@@ -62,7 +66,7 @@ export const evalCommand: MekCommand = {
       .option('ckpt', { type: 'string', demandOption: true, describe: 'checkpoint: our .json (a bare best.json / last.json means the latest run\'s), a PyTorch .pt/.pth or .safetensors' })
       .option('config', { type: 'string', describe: 'take the data settings (and, for a PyTorch file, the architecture and class names) from this config' })
       .option('set', { type: 'string', array: true, default: [], describe: 'override a config key (data.*, eval.batch_size)' })
-      .option('data', { type: 'string', describe: 'dataset root in RAF-DB layout (sets data.root and data.label_file)' })
+      .option('data', { type: 'string', describe: 'dataset root in RAF-DB layout: sets data.root, and data.label_file when ROOT/list_patition_label.txt exists' })
       .option('split', { choices: ['train', 'val', 'test'] as const, default: 'test' as const, describe: 'val: the validation hold-out of the training split (data.val_fraction); train: the rest' })
       .option('out', { type: 'string', describe: 'folder for confusion.png, per_class.png, report.json (and adjust.png with --sweep-adjust)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })

@@ -24,7 +24,7 @@ function checkLabelFile(config: Config): void {
   if (d.format === 'rafdb' && !existsSync(d.label_file)) {
     throw new DataError(
       `${d.label_file}: RAF-DB label file not found; put list_patition_label.txt there and the images under ${d.root}/ ` +
-        `(as <name> or ${IMAGE_DIR}/<stem>_aligned.jpg), or set data.label_file and data.root (README: "RAF-DB setup")`,
+        `(as <name> or ${IMAGE_DIR}/<stem>_aligned.jpg), or set data.label_file and data.root (README: "Reproduce the paper on RAF-DB")`,
     );
   }
 }
