@@ -8,9 +8,10 @@ import type { Config } from '../config/schema.ts';
 import type { Sample } from '../data/labels.ts';
 import { PreparePool } from '../data/pool.ts';
 import { loadSplitAsTrained, type SplitChoice } from '../data/splits.ts';
-import { adjustedPredictions, bestTau, sweepAdjustment, type SweepPoint } from '../eval/adjust.ts';
-import { evaluate, evaluationLoader } from '../eval/evaluate.ts';
-import { computeMetrics } from '../eval/metrics.ts';
+import { adjustedPredictions, adjustLogits, bestTau, sweepAdjustment, type SweepPoint } from '../eval/adjust.ts';
+import { evaluate, evaluationLoader, type Evaluation } from '../eval/evaluate.ts';
+import { computeMetrics, type Metrics } from '../eval/metrics.ts';
+import { writeEvalReport, type ReportContext } from '../report/eval-report.ts';
 import { adjustSweepPng } from '../eval/plots/adjust-sweep.ts';
 import { confusionPng } from '../eval/plots/confusion.ts';
 import { perClassBarsPng } from '../eval/plots/per-class-bars.ts';
@@ -35,6 +36,9 @@ interface EvalArgs extends GlobalOptions, EngineArgs {
   tta: 'none' | 'flip';
   adjust?: number;
   sweepAdjust: boolean;
+  report?: string;
+  reportPerCell: number;
+  reportHardest: number;
 }
 
 const SPLIT_NAMES: Record<SplitChoice, string> = { train: 'training', val: 'validation', test: 'test' };
@@ -73,8 +77,12 @@ export const evalCommand: MekCommand = {
       .option('tta', { choices: ['none', 'flip'] as const, default: 'none' as const, describe: 'flip: average with the mirrored image' })
       .option('adjust', { type: 'number', describe: 'post-hoc adjustment tau: predict argmax(logits - tau log prior) (default: the tau chosen on the validation split after training, if any, else 0)' })
       .option('sweep-adjust', { type: 'boolean', default: false, describe: 'also evaluate tau = 0, 0.25, ..., 2 and print overall and mean-class accuracy for each (plot: adjust.png in --out)' })
+      .option('report', { type: 'string', describe: 'write an HTML report to this folder: headline, confusion matrix with the images of each cell, heat-maps, hardest images, training curves' })
+      .option('report-per-cell', { type: 'number', default: 12, describe: 'most images the report shows per confusion cell (most confident first)' })
+      .option('report-hardest', { type: 'number', default: 8, describe: 'hardest images the report shows per class' })
       .options(ENGINE_OPTIONS)
       .example('$0 eval --ckpt best.json', 'the latest run\'s best checkpoint on its test split')
+      .example('$0 eval --ckpt best.json --report report', 'open report/index.html to see which faces fail and where the model looked')
       .example('$0 eval --ckpt best.json --split val --sweep-adjust --out report', 'the accuracy / mean-class trade-off on the validation split'),
   handler: async (argv) => {
     const args = argv as unknown as EvalArgs;
@@ -91,6 +99,7 @@ export const evalCommand: MekCommand = {
       if (config.data.classes.length !== info.classes.length) {
         throw new UsageError(`${path}: the checkpoint has ${info.classes.length} classes, the data config ${config.data.classes.length}`);
       }
+      checkReportCounts(args);
       const adjustment = resolveAdjustment(path, info, args.adjust, explicit, args.sweepAdjust);
       process.stderr.write(`${engine.description}; checkpoint ${path}${inferred ? ' (latest run)' : ''}, ${describeCheckpoint(info)}\n`);
       for (const note of notes) process.stderr.write(`note: ${note}\n`);
@@ -144,9 +153,44 @@ async function evaluateSplit(
       await writeFileAtomic(join(args.out, 'report.json'), JSON.stringify(json, null, 2) + '\n');
       if (!args.json) process.stdout.write(`wrote confusion.png, per_class.png, ${sweep ? 'adjust.png, ' : ''}report.json to ${args.out}\n`);
     }
+    if (args.report) {
+      const kept = skipped.length > 0 ? samples.filter((s) => !skipped.includes(s.path)) : samples;
+      await writeReport(args, { engine, info, config, pool, checkpoint: path }, kept, run, metrics, adjustment, sweep);
+    }
   } finally {
     await pool.close();
   }
+}
+
+function checkReportCounts(args: EvalArgs): void {
+  for (const [flag, value] of [['--report-per-cell', args.reportPerCell], ['--report-hardest', args.reportHardest]] as const) {
+    if (!Number.isInteger(value) || value < 0) throw new UsageError(`${flag} ${value}: give a whole number of images, 0 or more`);
+  }
+}
+
+/** The HTML report of this evaluation: the same numbers, the images behind them. */
+async function writeReport(args: EvalArgs, ctx: ReportContext, samples: Sample[], run: Evaluation, metrics: Metrics, adjustment: Adjustment, sweep: SweepPoint[] | null): Promise<void> {
+  const started = Date.now();
+  const adjusted = adjustment.tau > 0;
+  const logits = adjusted ? adjustLogits(run.logits, adjustment.logPrior!, adjustment.tau) : run.logits;
+  const points = sweep ?? (adjustment.logPrior ? sweepAdjustment(run.logits, run.labels, adjustment.logPrior) : null);
+  const about = [
+    `checkpoint ${ctx.checkpoint}, ${describeCheckpoint(ctx.info)}`,
+    `${SPLIT_NAMES[args.split]} split: ${run.labels.length} images${args.tta === 'flip' ? ', flip test-time augmentation' : ''}; ${ctx.engine.description}`,
+    describeAdjustment(adjustment),
+  ];
+  const split = {
+    samples,
+    labels: run.labels,
+    predictions: adjusted ? adjustedPredictions(run.logits, adjustment.logPrior!, adjustment.tau) : run.predictions,
+    logits,
+    metrics,
+    about,
+    ...(points ? { sweep: { points, split: SPLIT_NAMES[args.split], chosen: adjustment.source === 'checkpoint' ? adjustment.tau : undefined } } : {}),
+  };
+  const written = await writeEvalReport(ctx, split, { dir: args.report!, perCell: args.reportPerCell, hardest: args.reportHardest });
+  const say = args.json ? process.stderr : process.stdout;
+  say.write(`report: ${join(args.report!, 'index.html')} (${written.images} images drawn, ${(written.bytes / 1e6).toFixed(1)} MB, ${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
 }
 
 /** The sweep as a table, the tau of the best mean-class accuracy, and what choosing it on this split means. */

@@ -9,6 +9,7 @@ import { decodeImage } from '../data/decode.ts';
 import { camGridPng } from '../eval/plots/cam-grid.ts';
 import type { InferenceEngine, ModelInfo } from '../infer/engine.ts';
 import { openModel } from '../infer/select.ts';
+import { writePredictReport } from '../report/predict-report.ts';
 import { describeAdjustment, resolveAdjustment, type Adjustment } from './adjustment.ts';
 import { resolveCheckpointPath } from './ckpt-path.ts';
 import { ENGINE_OPTIONS, type EngineArgs } from './engine-options.ts';
@@ -23,6 +24,7 @@ interface PredictArgs extends GlobalOptions, EngineArgs {
   cams: boolean;
   camOut?: string;
   adjust?: number;
+  report?: string;
 }
 
 export interface Prediction {
@@ -57,8 +59,10 @@ export const predictCommand: MekCommand = {
       .option('cams', { type: 'boolean', default: false, describe: 'include the class attention maps (class x row x col)' })
       .option('cam-out', { type: 'string', describe: 'write a heat-map overlay per image to this folder' })
       .option('adjust', { type: 'number', describe: 'post-hoc adjustment tau: probabilities softmax(logits - tau log prior) (default: the tau chosen on the validation split after training, if any, else 0)' })
+      .option('report', { type: 'string', describe: 'write an HTML page to this folder: each image with its prediction and the heat-maps of its two most probable classes' })
       .options(ENGINE_OPTIONS)
       .example('$0 predict --ckpt best.json face1.jpg face2.jpg', '')
+      .example('$0 predict --ckpt best.json --report faces-report photos/*.jpg', 'open faces-report/index.html')
       .example('$0 predict --ckpt checkpoint_step_50000.pt --cam-out cams face.jpg', 'a checkpoint of the PyTorch release'),
   handler: async (argv) => {
     const args = argv as unknown as PredictArgs;
@@ -76,11 +80,19 @@ export const predictCommand: MekCommand = {
       const results = await predictImages(args, engine, info, adjustment);
       if (args.json) process.stdout.write(JSON.stringify(results) + '\n');
       if (args.camOut && !args.json) process.stdout.write(`heat-maps written to ${args.camOut}\n`);
+      if (args.report) await writeReport(args, engine, info, results, [`checkpoint ${path}; ${engine.description}`, describeAdjustment(adjustment)]);
     } finally {
       await engine.close();
     }
   },
 };
+
+/** The predictions as a page, with the heat-maps of each image's two most probable classes. */
+async function writeReport(args: PredictArgs, engine: InferenceEngine, info: ModelInfo, results: Prediction[], about: string[]): Promise<void> {
+  const predicted = results.map((r) => ({ file: r.image, probs: r.probs, pred: info.classes.indexOf(r.label) }));
+  const written = await writePredictReport(engine, info, predicted, about, args.report!);
+  (args.json ? process.stderr : process.stdout).write(`report: ${join(args.report!, 'index.html')} (${written.images} images, ${(written.bytes / 1e6).toFixed(1)} MB)\n`);
+}
 
 /** Softmax of a row of logits. */
 function softmax(z: Float32Array): Float32Array {
