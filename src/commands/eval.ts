@@ -78,7 +78,7 @@ export const evalCommand: MekCommand = {
       .option('adjust', { type: 'number', describe: 'post-hoc adjustment tau: predict argmax(logits - tau log prior) (default: the tau chosen on the validation split after training, if any, else 0)' })
       .option('sweep-adjust', { type: 'boolean', default: false, describe: 'also evaluate tau = 0, 0.25, ..., 2 and print overall and mean-class accuracy for each (plot: adjust.png in --out)' })
       .option('report', { type: 'string', describe: 'write an HTML report to this folder: headline, confusion matrix with the images of each cell, heat-maps, hardest images, training curves' })
-      .option('report-per-cell', { type: 'number', default: 12, describe: 'most images the report shows per confusion cell (most confident first)' })
+      .option('report-per-cell', { type: 'number', default: 8, describe: 'most images the report shows per confusion cell (most confident first)' })
       .option('report-hardest', { type: 'number', default: 8, describe: 'hardest images the report shows per class' })
       .options(ENGINE_OPTIONS)
       .example('$0 eval --ckpt best.json', 'the latest run\'s best checkpoint on its test split')

@@ -6,6 +6,7 @@ import { selectBackend } from '../backend.ts';
 import { loadConfig } from '../config/load.ts';
 import { createNormalizer } from '../data/augment/normalize.ts';
 import { decodeImage } from '../data/decode.ts';
+import { softmaxRows } from '../eval/metrics.ts';
 import { camGridPng } from '../eval/plots/cam-grid.ts';
 import type { InferenceEngine, ModelInfo } from '../infer/engine.ts';
 import { openModel } from '../infer/select.ts';
@@ -94,14 +95,6 @@ async function writeReport(args: PredictArgs, engine: InferenceEngine, info: Mod
   (args.json ? process.stderr : process.stdout).write(`report: ${join(args.report!, 'index.html')} (${written.images} images, ${(written.bytes / 1e6).toFixed(1)} MB)\n`);
 }
 
-/** Softmax of a row of logits. */
-function softmax(z: Float32Array): Float32Array {
-  const max = Math.max(...z);
-  const e = z.map((v) => Math.exp(v - max));
-  const sum = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / sum);
-}
-
 async function predictImages(args: PredictArgs, engine: InferenceEngine, info: ModelInfo, adjustment: Adjustment): Promise<Prediction[]> {
   const { imageSize, mean, std, interpolation } = info.preprocessing;
   const normalize = createNormalizer(mean, std);
@@ -117,7 +110,7 @@ async function predictImages(args: PredictArgs, engine: InferenceEngine, info: M
     const logits = out.logits;
     const cams = out.cams!;
     // Post-hoc adjustment moves the probabilities and the label; the logits stay the model's.
-    const probs = softmax(offset ? logits.map((v, c) => v + offset[c]!) : logits);
+    const probs = softmaxRows(offset ? logits.map((v, c) => v + offset[c]!) : logits, k);
     let best = 0;
     for (let c = 1; c < k; c++) if (probs[c]! > probs[best]!) best = c;
     const result: Prediction = { image, logits: Array.from(logits), probs: Array.from(probs), label: info.classes[best]!, ...(offset ? { adjust: adjustment.tau } : {}) };

@@ -29,6 +29,19 @@ export interface Metrics {
   meanClassIsPartial: boolean;
 }
 
+/** Softmax of each row of a [N, K] row-major matrix. */
+export function softmaxRows(logits: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let r = 0; r < logits.length / k; r++) {
+    const row = logits.subarray(r * k, (r + 1) * k);
+    const max = Math.max(...row);
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += out[r * k + c] = Math.exp(row[c]! - max);
+    for (let c = 0; c < k; c++) out[r * k + c] = out[r * k + c]! / sum;
+  }
+  return out;
+}
+
 /** Index of the largest logit of each row of a [N, K] row-major matrix; the first maximum wins. */
 export function argmaxRows(logits: Float32Array, k: number): Int32Array {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`class count must be a positive integer, got ${k}`);

@@ -44,19 +44,6 @@ export function roundedProbs(row: ArrayLike<number>): number[] {
   return Array.from(row, (p) => Math.round(p * 1e4) / 1e4);
 }
 
-/** Softmax of each row of a [N, K] row-major matrix. */
-export function softmaxRows(logits: Float32Array, k: number): Float32Array {
-  const out = new Float32Array(logits.length);
-  for (let r = 0; r < logits.length / k; r++) {
-    const row = logits.subarray(r * k, (r + 1) * k);
-    const max = Math.max(...row);
-    let sum = 0;
-    for (let c = 0; c < k; c++) sum += out[r * k + c] = Math.exp(row[c]! - max);
-    for (let c = 0; c < k; c++) out[r * k + c] = out[r * k + c]! / sum;
-  }
-  return out;
-}
-
 /** The strip's two classes: true and predicted, or, when they agree (or without a label), the top two. */
 export function mapPair(probs: ArrayLike<number>, label: number | null, pred: number): [number, number] {
   if (label !== null && label !== pred) return [label, pred];

@@ -1,7 +1,8 @@
 // Which images a report shows: most confident first in each confusion cell, the hardest per
 // class, bounded by the options whatever the split's size, each image once.
 import { describe, expect, it } from 'vitest';
-import { mapPair, softmaxRows } from '../../src/report/data.ts';
+import { softmaxRows } from '../../src/eval/metrics.ts';
+import { mapPair } from '../../src/report/data.ts';
 import { selectShown } from '../../src/report/select.ts';
 
 // 6 images, 2 classes: probabilities of class 1 per image.
