@@ -41,7 +41,7 @@ function findSource(dir: string, names: readonly string[]): string {
   throw new DataError(`${dir}: no ${tried[0]} (looked for ${tried.join(', ')})`);
 }
 
-function readSplit(dir: string, imageNames: readonly string[], labelNames: readonly string[], classes: number): IdxSplit {
+function readSplit(dir: string, imageNames: readonly string[], labelNames: readonly string[], classes: number, otherClasses: boolean): IdxSplit {
   const imageFile = findSource(dir, imageNames);
   const labelFile = findSource(dir, labelNames);
   const images = readIdx(imageFile, 3);
@@ -50,7 +50,7 @@ function readSplit(dir: string, imageNames: readonly string[], labelNames: reado
   if (labels.dims[0] !== count) {
     throw new DataError(`${labelFile}: ${labels.dims[0]} labels for the ${count} images of ${imageFile}`);
   }
-  const bad = labels.data.findIndex((l) => l >= classes);
+  const bad = otherClasses ? -1 : labels.data.findIndex((l) => l >= classes);
   if (bad >= 0) {
     throw new DataError(`${labelFile}: label ${labels.data[bad]} at index ${bad} is not a class (${classes} classes: labels 0..${classes - 1})`);
   }
@@ -59,11 +59,12 @@ function readSplit(dir: string, imageNames: readonly string[], labelNames: reado
 }
 
 /** The four IDX files of an MNIST-style dataset in `dir`. Problems are DataErrors naming the file. */
-export function readIdxDataset(dir: string, classes: number): IdxDataset {
+/** `otherClasses`: labels from `classes` on are images the caller leaves out, not an error. */
+export function readIdxDataset(dir: string, classes: number, { otherClasses = false } = {}): IdxDataset {
   if (!existsSync(dir)) throw new DataError(`${dir}: no such folder (--from: the folder holding the IDX files, e.g. /usr/share/datasets/fashion-mnist)`);
   if (!statSync(dir).isDirectory()) throw new DataError(`${dir}: not a folder (--from: the folder holding the IDX files)`);
-  const train = readSplit(dir, SOURCE_FILES.trainImages, SOURCE_FILES.trainLabels, classes);
-  const test = readSplit(dir, SOURCE_FILES.testImages, SOURCE_FILES.testLabels, classes);
+  const train = readSplit(dir, SOURCE_FILES.trainImages, SOURCE_FILES.trainLabels, classes, otherClasses);
+  const test = readSplit(dir, SOURCE_FILES.testImages, SOURCE_FILES.testLabels, classes, otherClasses);
   if (train.rows !== test.rows || train.cols !== test.cols) {
     throw new DataError(`${test.imageFile}: ${test.rows} x ${test.cols} images, but ${train.imageFile} holds ${train.rows} x ${train.cols}`);
   }

@@ -3,9 +3,11 @@
 // claim, better rare-class accuracy at no cost to overall accuracy, can be checked on data whose
 // labels are clean and whose classes are known to be learnable. Class i (index order) keeps
 //   n_i = floor(n_max * R^(-i / (K - 1)))
-// training images, drawn without replacement with the seeded Rng; the test split follows the
-// same profile relative to its own class size (`same`, imbalanced like RAF-DB's test set) or is
-// the whole balanced test set (`balanced`).
+// training images, drawn without replacement with the seeded Rng; or, with given counts (RAF-DB's,
+// so that a proxy has RAF-DB's class count, imbalance and hence the release's balance weights),
+// class i < K keeps counts[i] and the source's other classes are left out. The test split follows
+// the same profile relative to its own class size (`same`, imbalanced like RAF-DB's test set) or
+// is the whole balanced test set of those classes (`balanced`).
 //
 // Layout written under `out`, read unchanged by data.format rafdb (flat layout: data.root is
 // <out>/images):
@@ -27,6 +29,9 @@ import { LABEL_FILE } from './synth.ts';
 export const FASHION_MNIST_CLASSES: readonly string[] = [
   'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
 ];
+
+/** RAF-DB's training images per class (Surprise, Fear, Disgust, Happiness, Sadness, Anger, Neutral). */
+export const RAFDB_TRAIN_COUNTS: readonly number[] = [1290, 281, 717, 4772, 1982, 705, 2524];
 
 export type TestMode = 'same' | 'balanced';
 export const TEST_MODES: readonly TestMode[] = ['same', 'balanced'];
@@ -52,14 +57,23 @@ export function longTailCounts(nMax: number, ratio: number, classes: number): nu
   });
 }
 
+/** Images per class below `classes`; labels from `classes` on (classes left out) are not counted. */
 function classCounts(labels: Uint8Array, classes: number): number[] {
   const counts = Array<number>(classes).fill(0);
-  for (const l of labels) counts[l]! += 1;
+  for (const l of labels) if (l < classes) counts[l]! += 1;
   return counts;
 }
 
+/** Given counts scaled to a split whose classes hold `nMax` images where the training split's hold `nTrainMax`. */
+function scaledCounts(counts: readonly number[], nMax: number, nTrainMax: number): number[] {
+  return counts.map((c) => Math.floor((c * nMax) / nTrainMax + 1e-9));
+}
+
 export interface LongTailOptions {
+  /** Largest over smallest class (the profile); with `counts`, that of the counts. */
   ratio: number;
+  /** Training images per class, overriding the profile; null: the ratio's profile. */
+  counts: readonly number[] | null;
   seed: number;
   test: TestMode;
   classes: readonly string[];
@@ -85,6 +99,7 @@ export interface LongTailPlan {
 export function planLongTail(src: IdxDataset, opts: LongTailOptions): LongTailPlan {
   const K = opts.classes.length;
   const rng = new Rng(opts.seed);
+  const nTrainMax = Math.min(...classCounts(src.train.labels, K));
   const pick = (split: IdxSplit, which: 'train' | 'test') => {
     const available = classCounts(split.labels, K);
     const nMax = Math.min(...available);
@@ -92,25 +107,36 @@ export function planLongTail(src: IdxDataset, opts: LongTailOptions): LongTailPl
       const empty = available.indexOf(0);
       throw new DataError(`${split.labelFile}: class ${empty} ('${opts.classes[empty]}') has no ${which} images`);
     }
-    const counts = longTailCounts(nMax, opts.ratio, K);
-    const rarest = counts.indexOf(0);
-    if (rarest >= 0) {
-      const hint = which === 'test' ? '; use --test balanced or' : '; use';
-      throw new UsageError(
-        `--ratio ${opts.ratio} leaves class ${rarest} ('${opts.classes[rarest]}') with no ${which} images (largest class ${nMax}${hint} a ratio <= ${nMax})`,
-      );
-    }
+    const counts = opts.counts ? scaledCounts(opts.counts, nMax, nTrainMax) : longTailCounts(nMax, opts.ratio, K);
+    checkCounts(counts, available, which, opts);
     const byClass: number[][] = Array.from({ length: K }, () => []);
-    split.labels.forEach((l, i) => byClass[l]!.push(i));
+    split.labels.forEach((l, i) => l < K && byClass[l]!.push(i));
     const chosen = byClass.flatMap((indices, k) => rng.shuffle(indices).slice(0, counts[k]));
     return { indices: chosen.sort((a, b) => a - b), counts, nMax };
   };
   const train = pick(src.train, 'train');
-  const test =
-    opts.test === 'same'
-      ? pick(src.test, 'test')
-      : { indices: Array.from({ length: src.test.count }, (_, i) => i), counts: classCounts(src.test.labels, K), nMax: Math.max(...classCounts(src.test.labels, K)) };
+  const wholeTest = () => {
+    const counts = classCounts(src.test.labels, K);
+    const indices = Array.from({ length: src.test.count }, (_, i) => i).filter((i) => src.test.labels[i]! < K);
+    return { indices, counts, nMax: Math.max(...counts) };
+  };
+  const test = opts.test === 'same' ? pick(src.test, 'test') : wholeTest();
   return { train: train.indices, test: test.indices, trainCounts: train.counts, testCounts: test.counts, nMax: { train: train.nMax, test: test.nMax } };
+}
+
+/** A UsageError when the profile leaves a class empty or asks for more images than the source holds. */
+function checkCounts(counts: readonly number[], available: readonly number[], which: 'train' | 'test', opts: LongTailOptions): void {
+  const rarest = counts.indexOf(0);
+  const nMax = Math.min(...available);
+  if (rarest >= 0) {
+    const hint = which === 'test' ? '; use --test balanced or' : '; use';
+    const what = opts.counts ? `--counts ${opts.counts.join(',')}` : `--ratio ${opts.ratio}`;
+    throw new UsageError(`${what} leaves class ${rarest} ('${opts.classes[rarest]}') with no ${which} images (largest class ${nMax}${hint} ${opts.counts ? 'larger counts' : `a ratio <= ${nMax}`})`);
+  }
+  const over = counts.findIndex((c, k) => c > available[k]!);
+  if (over >= 0) {
+    throw new UsageError(`--counts asks for ${counts[over]} ${which} images of class ${over} ('${opts.classes[over]}'); the source has ${available[over]}`);
+  }
 }
 
 /** Label-file names: RAF-DB's `train_00001` / `test_0001` (the width grows past 99999 / 9999). */
@@ -121,6 +147,8 @@ export function imageName(which: 'train' | 'test', i: number): string {
 export interface LongTailResult {
   classes: string[];
   ratio: number;
+  /** Whether the training counts were given (--counts) rather than the ratio's profile. */
+  countsGiven: boolean;
   seed: number;
   test: TestMode;
   trainCounts: number[];
@@ -137,6 +165,8 @@ interface Manifest {
   version: number;
   source: { dir: string; files: string[]; train: number; test: number };
   ratio: number;
+  /** The training counts asked for; absent or null: the ratio's profile. */
+  counts_given?: number[] | null;
   seed: number;
   test: TestMode;
   profile: string;
@@ -163,6 +193,7 @@ function sameSet(m: Manifest, src: IdxDataset, opts: LongTailOptions): boolean {
   return (
     m.version === GENERATOR_VERSION &&
     m.ratio === opts.ratio &&
+    JSON.stringify(m.counts_given ?? null) === JSON.stringify(opts.counts) &&
     m.seed === opts.seed &&
     m.test === opts.test &&
     m.source.train === src.train.count &&
@@ -182,6 +213,9 @@ export interface WriteLongTailOptions extends Partial<LongTailOptions> {
 }
 
 function checkOptions(opts: LongTailOptions): void {
+  if (opts.counts && (opts.counts.length !== opts.classes.length || opts.counts.some((c) => !Number.isInteger(c) || c < 1))) {
+    throw new UsageError(`--counts ${opts.counts.join(',')}: one whole number >= 1 per class (${opts.classes.length} classes)`);
+  }
   if (!Number.isFinite(opts.ratio) || opts.ratio < 1) {
     throw new UsageError(`--ratio must be a number >= 1 (largest over smallest class size), got ${opts.ratio}`);
   }
@@ -192,26 +226,31 @@ function checkOptions(opts: LongTailOptions): void {
   if (opts.classes.length < 2 || opts.classes.length > 255) throw new UsageError(`--classes: 2 to 255 class names, got ${opts.classes.length}`);
 }
 
+/** The options with their defaults: with counts, the ratio is theirs and the classes the source's first. */
+function resolveOptions(options: WriteLongTailOptions): LongTailOptions {
+  const counts = options.counts ?? null;
+  const classes = options.classes ?? (counts ? FASHION_MNIST_CLASSES.slice(0, counts.length) : FASHION_MNIST_CLASSES);
+  const ratio = counts ? Math.max(...counts) / Math.min(...counts) : (options.ratio ?? 50);
+  return { ratio, counts, seed: options.seed ?? 0, test: options.test ?? 'same', classes };
+}
+
 /**
  * Writes the long-tailed set of the IDX dataset in `from` to `out` (deterministic in ratio,
  * seed and test mode). Refuses with a UsageError when `out` holds anything else unless `force`;
  * returns at once when it already holds this very set.
  */
 export async function writeLongTail(options: WriteLongTailOptions): Promise<LongTailResult> {
-  const opts: LongTailOptions = {
-    ratio: options.ratio ?? 50,
-    seed: options.seed ?? 0,
-    test: options.test ?? 'same',
-    classes: options.classes ?? FASHION_MNIST_CLASSES,
-  };
+  const opts = resolveOptions(options);
   checkOptions(opts);
   const { out, force = false, onProgress } = options;
   if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`${out} exists and is not a folder`);
-  const src = readIdxDataset(options.from, opts.classes.length);
+  // With given counts the source's classes beyond them are left out, not an error.
+  const src = readIdxDataset(options.from, opts.classes.length, { otherClasses: opts.counts !== null });
   const plan = planLongTail(src, opts);
   const result = (created: boolean): LongTailResult => ({
     classes: [...opts.classes],
     ratio: opts.ratio,
+    countsGiven: opts.counts !== null,
     seed: opts.seed,
     test: opts.test,
     trainCounts: plan.trainCounts,
@@ -273,9 +312,10 @@ function manifestFor(src: IdxDataset, plan: LongTailPlan, opts: LongTailOptions)
       test: src.test.count,
     },
     ratio: opts.ratio,
+    counts_given: opts.counts ? [...opts.counts] : null,
     seed: opts.seed,
     test: opts.test,
-    profile: 'n_i = floor(n_max * ratio^(-i/(K-1))), class i in label order',
+    profile: opts.counts ? 'n_i = counts_given[i] (test: scaled by the test split\'s class size), class i in label order' : 'n_i = floor(n_max * ratio^(-i/(K-1))), class i in label order',
     n_max: plan.nMax,
     classes: [...opts.classes],
     image_size: [src.train.rows, src.train.cols],

@@ -44,6 +44,28 @@ describe('mek data longtail', () => {
     expect(again.stdout).toMatch(/already holds .*nothing to do/);
   });
 
+  it('--counts keeps those training images per class and leaves the other classes out', async () => {
+    const out = dir('counts');
+    const r = await mek('data', 'longtail', '--from', src, '--out', out, '--counts', '30,5,12', '--test', 'balanced');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/wrote a long-tailed set \(given counts, ratio 6\.00, seed 0, test balanced\): 47 train \/ 30 test images/);
+    expect(r.stdout).toContain(' 1  Trouser            5     10');
+    const labels = readFileSync(join(out, LABEL_FILE), 'utf8').trim().split('\n').map((l) => Number(l.split(' ')[1]));
+    expect([1, 2, 3].map((c) => labels.filter((l) => l === c).length)).toEqual([40, 15, 22]);
+    expect(Math.max(...labels)).toBe(3);
+    const same = await mek('data', 'longtail', '--from', src, '--out', dir('counts-same'), '--counts', '30,5,12', '--classes', 'a,b,c');
+    expect(same.stdout).toMatch(/ 1  b +5 +1\n/);
+  });
+
+  it('--counts and --ratio: exactly one, counts the source can give', async () => {
+    const out = dir('counts-bad');
+    expectOneLine(await mek('data', 'longtail', '--from', src, '--out', out), /give one of --ratio R .* and --counts/);
+    expectOneLine(await mek('data', 'longtail', '--from', src, '--out', out, '--ratio', '2', '--counts', 'rafdb'), /give one of --ratio/);
+    expectOneLine(await mek('data', 'longtail', '--from', src, '--out', out, '--counts', '3,x'), /--counts 3,x: 'rafdb', or whole numbers/);
+    expectOneLine(await mek('data', 'longtail', '--from', src, '--out', out, '--counts', '41,3'), /--counts asks for 41 train images of class 0 \('T-shirt\/top'\); the source has 40/);
+    expectOneLine(await mek('data', 'longtail', '--from', src, '--out', out, '--counts', '3,2', '--classes', 'a,b,c'), /--counts 3,2: one whole number >= 1 per class \(3 classes\)/);
+  });
+
   it('bad input: one line naming the file, exit 2', async () => {
     const out = dir('bad-out');
     expectOneLine(await mek('data', 'longtail', '--from', dir('nowhere'), '--out', out, '--ratio', '10'), /nowhere: no such folder/);
