@@ -145,6 +145,11 @@ async function evaluateSplit(
       process.stdout.write(`${describeAdjustment(adjustment)}\n${reportText(metrics, classes).replace(/\n?$/, '\n')}`);
       if (sweep) process.stdout.write('\n' + sweepText(sweep, args.split));
     }
+    // The report first: --out may name the same folder, which must not hold other files yet.
+    if (args.report) {
+      const kept = skipped.length > 0 ? samples.filter((s) => !skipped.includes(s.path)) : samples;
+      await writeReport(args, { engine, info, config, pool, checkpoint: path }, kept, run, metrics, adjustment, sweep);
+    }
     if (args.out) {
       mkdirSync(args.out, { recursive: true });
       await confusionPng(join(args.out, 'confusion.png'), metrics, classes);
@@ -152,10 +157,6 @@ async function evaluateSplit(
       if (sweep) await adjustSweepPng(join(args.out, 'adjust.png'), sweep, { split: SPLIT_NAMES[args.split], chosen: adjustment.source === 'checkpoint' ? adjustment.tau : undefined });
       await writeFileAtomic(join(args.out, 'report.json'), JSON.stringify(json, null, 2) + '\n');
       if (!args.json) process.stdout.write(`wrote confusion.png, per_class.png, ${sweep ? 'adjust.png, ' : ''}report.json to ${args.out}\n`);
-    }
-    if (args.report) {
-      const kept = skipped.length > 0 ? samples.filter((s) => !skipped.includes(s.path)) : samples;
-      await writeReport(args, { engine, info, config, pool, checkpoint: path }, kept, run, metrics, adjustment, sweep);
     }
   } finally {
     await pool.close();

@@ -60,6 +60,15 @@ describe('mek eval --report', () => {
     expect(statSync(join(evalReport, 'index.html')).mtimeMs).toBe(before);
   });
 
+  it('shares a folder with --out, and with it again', () => {
+    const both = join(root, 'both');
+    for (let i = 0; i < 2; i++) {
+      const r = mek('eval', '--ckpt', ckpt, '--out', both, '--report', both, '--report-per-cell', '1', '--report-hardest', '0');
+      expect(r.code, r.stderr).toBe(0);
+    }
+    expect(readdirSync(both).sort()).toEqual(['confusion.png', 'index.html', 'per_class.png', 'report.json', 'strips']);
+  });
+
   describe.skipIf(!chromium)('in Chromium', () => {
     let browser: Browser;
     let page: Page;
