@@ -115,6 +115,7 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'train.seed', type: { kind: 'int' }, default: 2048, doc: 'seed of the run\'s random generator' },
   { key: 'train.eval_every', type: count(0), default: 1000, doc: 'evaluate on the test split every N steps (0: only at the end)' },
   { key: 'train.log_every', type: count(1), default: 50, doc: 'log line / metrics.jsonl interval in steps' },
+  { key: 'train.log_head_projection', type: bool, default: false, doc: 'each evaluation also records head_projection: per class k the mean over the split of |f . w_k| / |w_k|, the pooled features\' component along head row k (from the logits, at no extra cost)' },
   { key: 'train.best_metric', type: { kind: 'enum', values: ['accuracy', 'mean_class_accuracy'] }, default: 'accuracy', doc: 'metric that picks best.json (the paper reports the best overall accuracy)' },
   { key: 'train.out_dir', type: str, default: 'checkpoints', doc: 'folder that holds the run folders' },
   { key: 'train.name', type: str, default: '', doc: 'run folder name (empty: the config file name)' },
@@ -216,6 +217,7 @@ export interface TrainConfig {
   seed: number;
   eval_every: number;
   log_every: number;
+  log_head_projection: boolean;
   best_metric: 'accuracy' | 'mean_class_accuracy';
   out_dir: string;
   name: string;
