@@ -322,6 +322,64 @@ def rac_loss(cams, cams_flipped_input, w):
     return (per_class @ w.to(cams.dtype)).mean()
 
 
+# ---- the consistency variants of issue 18 (loss.rac_normalize, rac_classes, rac_weights,
+# lambda_warmup_steps), written from their formulas; the defaults are rac_loss above.
+
+MAP_STANDARDISE_EPS = 1e-5
+RAC_WEIGHT_BOUND = 1.0
+
+
+def rac_class_weights(w, mode="balance"):
+    """RAC's class weights from the balance weights w: "balance" w (the paper), "mean1"
+    w / mean(w), "bounded" min(w, 1), "uniform" ones."""
+    if mode == "balance":
+        return w
+    if mode == "mean1":
+        return w / w.mean()
+    if mode == "bounded":
+        return w.clamp(max=RAC_WEIGHT_BOUND)
+    if mode == "uniform":
+        return torch.ones_like(w)
+    raise ValueError(f"rac weights {mode}")
+
+
+def standardise_maps(maps, eps=MAP_STANDARDISE_EPS):
+    """[B, K, G, G]: each map minus its grid mean, over sqrt(its grid variance (population) + eps)."""
+    mean = maps.mean(dim=(2, 3), keepdim=True)
+    var = ((maps - mean) ** 2).mean(dim=(2, 3), keepdim=True)
+    return (maps - mean) / torch.sqrt(var + eps)
+
+
+def true_pred_mask(logits, labels):
+    """[B, K]: 1 on each sample's label and on the argmax of its (detached) clean logits."""
+    K = logits.shape[-1]
+    pred = logits.detach().argmax(-1)
+    return torch.maximum(F.one_hot(labels, K), F.one_hot(pred, K)).to(logits.dtype)
+
+
+def rac_variant_loss(cams, cams_flipped_input, w, normalize="none", class_mask=None):
+    """rac_loss with the variants: "per_class" standardises each map of both views before the
+    squared difference; class_mask [B, K] keeps only the marked classes of each sample (the rest
+    count 0, nothing renormalised); w as given (see rac_class_weights). Batch mean."""
+    a, b = cams, cams_flipped_input.flip(-1)
+    if normalize == "per_class":
+        a, b = standardise_maps(a), standardise_maps(b)
+    elif normalize != "none":
+        raise ValueError(f"rac normalize {normalize}")
+    per_class = ((a - b) ** 2).mean(dim=(2, 3))  # [B, K]
+    if class_mask is not None:
+        per_class = per_class * class_mask
+    return (per_class @ w.to(cams.dtype)).mean()
+
+
+def lambda_at(step, lam, warmup_steps=0, warm_start_steps=0):
+    """RAC's weight at step (0-based): lam, or ramped linearly lam * min(1, s / warmup_steps)
+    with s the steps since the end of the warm start."""
+    if warmup_steps <= 0:
+        return lam
+    return lam * min(1.0, max(0, step - warm_start_steps) / warmup_steps)
+
+
 def ce_loss(logits, labels):
     return F.cross_entropy(logits, labels)
 

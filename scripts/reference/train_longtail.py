@@ -57,7 +57,7 @@ IMPLEMENTED_KEYS = {
     "augment.mean", "augment.std",
     "loss.rbl", "loss.eps", "loss.rac", "loss.lambda", "loss.balance_normaliser", "loss.balance_power",
     "loss.focal_gamma", "loss.warm_start_steps", "loss.logit_adjust", "loss.rbl_shares", "loss.drw_step",
-    "loss.drw_beta",
+    "loss.drw_beta", "loss.lambda_warmup_steps", "loss.rac_normalize", "loss.rac_classes", "loss.rac_weights",
     "optim.lr", "optim.lr_batch", "optim.weight_decay", "optim.betas", "optim.eps", "optim.clip_norm",
     "schedule.warmup_steps", "schedule.warmup_lr", "schedule.min_lr",
     "train.steps", "train.batch_size", "train.seed", "train.eval_every", "train.log_every", "train.best_metric",
@@ -75,7 +75,7 @@ IGNORED_KEYS = {
     "data.workers", "data.prefetch", "data.cache_mb", "data.on_bad_image", "data.max_image_pixels",
     "data.max_skip_fraction", "data.synth_size", "data.synth_difficulty", "data.train_list",
     "data.test_list", "model.init_optional", "train.micro_batch", "train.recompute", "train.threads",
-    "train.out_dir", "train.name",
+    "train.out_dir", "train.name", "train.log_head_projection",
 }
 
 # architecture.json (src/model/variants.ts SwinVariant) -> swin_mek.build's keys.
@@ -461,7 +461,9 @@ class RunSetup:
         shares = sm.rbl_share_weights(w.double(), prior, cfg["loss.logit_adjust"], cfg["loss.rbl_shares"])
         shares = shares.to(torch.float32)
         drw = sm.class_balanced_weights(data.train_counts, cfg["loss.drw_beta"]).to(torch.float32)
-        self.w, self.shares, self.log_prior_d, self.drw = (t.to(device) for t in (w, shares, self.log_prior, drw))
+        rac_w = sm.rac_class_weights(w, cfg["loss.rac_weights"])
+        self.w, self.rac_w, self.shares, self.log_prior_d, self.drw = (
+            t.to(device) for t in (w, rac_w, shares, self.log_prior, drw))
         # Every parameter in one group, as the reference: weight decay on all of them. The unused
         # encoder.norm and encoder.feature get no gradient, and AdamW skips them (as mek's, which
         # does not hold them in its trainable list).
@@ -505,8 +507,12 @@ def train_step(cfg, setup, data, step, device):
         logits, y, setup.w, cfg["loss.eps"], rbl=rbl_now, gamma=cfg["loss.focal_gamma"] if method_now else 0.0,
         log_prior=setup.log_prior_d, tau=cfg["loss.logit_adjust"] if method_now else 0.0,
         sample_weights=setup.drw if drw_now else None, shares=setup.shares)
-    rac = sm.rac_loss(cams, cams_of_flipped, setup.w) if rac_now else None
-    total = cls + cfg["loss.lambda"] * rac if rac_now else cls
+    rac = None
+    if rac_now:
+        mask = sm.true_pred_mask(logits, y) if cfg["loss.rac_classes"] == "true_pred" else None
+        rac = sm.rac_variant_loss(cams, cams_of_flipped, setup.rac_w, cfg["loss.rac_normalize"], mask)
+    lam = sm.lambda_at(step, cfg["loss.lambda"], cfg["loss.lambda_warmup_steps"], cfg["loss.warm_start_steps"])
+    total = cls + lam * rac if rac_now else cls
     setup.opt.zero_grad(set_to_none=True)
     total.backward()
     live = [p for p in setup.params if p.grad is not None]

@@ -82,6 +82,10 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'loss.eps', type: { kind: 'number', min: 0, max: 1 }, default: 0.3, doc: 'smoothing mass moved off the true class' },
   { key: 'loss.rac', type: bool, default: true, doc: 're-balanced attention consistency under horizontal flips' },
   { key: 'loss.lambda', type: positive, default: 0.1, doc: 'weight of the consistency term' },
+  { key: 'loss.lambda_warmup_steps', type: count(0), default: 0, doc: 'lambda ramps linearly from 0 to loss.lambda over N steps, counted from the end of loss.warm_start_steps; 0: off (the paper)' },
+  { key: 'loss.rac_normalize', type: { kind: 'enum', values: ['none', 'per_class'] }, default: 'none', doc: 'none: the raw maps (the paper); per_class: each map standardised over its grid (minus its mean, over sqrt(variance + 1e-5)) before the difference, so shrinking a map (or moving the logit, its mean) no longer satisfies the term; only its spatial pattern must mirror' },
+  { key: 'loss.rac_classes', type: { kind: 'enum', values: ['all', 'true_pred'] }, default: 'all', doc: 'all: every class\'s map (the paper); true_pred: only the true class and the class the clean logits predict (argmax, no gradient), so the maps of classes absent from an image are left alone' },
+  { key: 'loss.rac_weights', type: { kind: 'enum', values: ['balance', 'mean1', 'bounded', 'uniform'] }, default: 'balance', doc: 'RAC\'s class weights: balance, the balance weights as they are (the paper); mean1, divided by their mean; bounded, min(w, 1); uniform, all 1. RBL keeps the balance weights' },
   { key: 'loss.balance_normaliser', type: { kind: 'number', min: 0, words: ['classes'] }, default: 10, doc: 'w_c = N / (normaliser * n_c); the reference uses 10; "classes": the class count' },
   { key: 'loss.balance_power', type: positive, default: 1, doc: 'w_c = (N / (normaliser * n_c))^power; 1: the reference; 0.5: square-root re-balancing (flatter RBL shares and RAC weights)' },
   { key: 'loss.focal_gamma', type: positive, default: 0, doc: 'focal-style factor: each sample\'s classification loss times (1 - p_true)^gamma; 0: off (the paper)' },
@@ -111,6 +115,7 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'train.seed', type: { kind: 'int' }, default: 2048, doc: 'seed of the run\'s random generator' },
   { key: 'train.eval_every', type: count(0), default: 1000, doc: 'evaluate on the test split every N steps (0: only at the end)' },
   { key: 'train.log_every', type: count(1), default: 50, doc: 'log line / metrics.jsonl interval in steps' },
+  { key: 'train.log_head_projection', type: bool, default: false, doc: 'each evaluation also records head_projection: per class k the mean over the split of |f . w_k| / |w_k|, the pooled features\' component along head row k (from the logits, at no extra cost)' },
   { key: 'train.best_metric', type: { kind: 'enum', values: ['accuracy', 'mean_class_accuracy'] }, default: 'accuracy', doc: 'metric that picks best.json (the paper reports the best overall accuracy)' },
   { key: 'train.out_dir', type: str, default: 'checkpoints', doc: 'folder that holds the run folders' },
   { key: 'train.name', type: str, default: '', doc: 'run folder name (empty: the config file name)' },
@@ -174,6 +179,10 @@ export interface LossConfig {
   eps: number;
   rac: boolean;
   lambda: number;
+  lambda_warmup_steps: number;
+  rac_normalize: 'none' | 'per_class';
+  rac_classes: 'all' | 'true_pred';
+  rac_weights: 'balance' | 'mean1' | 'bounded' | 'uniform';
   balance_normaliser: number | 'classes';
   balance_power: number;
   focal_gamma: number;
@@ -208,6 +217,7 @@ export interface TrainConfig {
   seed: number;
   eval_every: number;
   log_every: number;
+  log_head_projection: boolean;
   best_metric: 'accuracy' | 'mean_class_accuracy';
   out_dir: string;
   name: string;

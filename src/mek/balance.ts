@@ -34,3 +34,30 @@ export function classBalancedWeights(counts: readonly number[], beta: number): n
   const sum = inverse.reduce((a, b) => a + b, 0);
   return inverse.map((w) => (w * counts.length) / sum);
 }
+
+/** What RAC weighs each class by (loss.rac_weights); RBL keeps the balance weights whatever this says. */
+export type RacWeighting = 'balance' | 'mean1' | 'bounded' | 'uniform';
+
+/** The cap of 'bounded': no class weighs more than a class of N / normaliser images (1 with 'classes': the average class). */
+export const RAC_WEIGHT_BOUND = 1;
+
+/**
+ * RAC's class weights from the balance weights w: 'balance' w as they are (the paper; they sum
+ * to ~10.1 on RAF-DB); 'mean1' w / mean(w) (the same ratios, averaging 1 over the classes, so
+ * lambda alone sets the term's scale); 'bounded' min(w, RAC_WEIGHT_BOUND) (the frequent classes
+ * keep their small weights, no rare class gets more than 1); 'uniform' all 1.
+ */
+export function racClassWeights(weights: readonly number[], mode: RacWeighting): number[] {
+  switch (mode) {
+    case 'balance':
+      return [...weights];
+    case 'mean1': {
+      const mean = weights.reduce((a, b) => a + b, 0) / weights.length;
+      return weights.map((w) => w / mean);
+    }
+    case 'bounded':
+      return weights.map((w) => Math.min(w, RAC_WEIGHT_BOUND));
+    case 'uniform':
+      return weights.map(() => 1);
+  }
+}

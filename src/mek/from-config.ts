@@ -1,8 +1,9 @@
 // The loss of every training step from the config's loss keys: the method's loss, plain
-// cross-entropy during a warm start, and the class-balanced sample weights from loss.drw_step
-// on. The class statistics (counts, prior) are those of the split training draws from.
+// cross-entropy during a warm start, the class-balanced sample weights from loss.drw_step on,
+// and lambda ramped over loss.lambda_warmup_steps. The class statistics (counts, prior) are
+// those of the split training draws from.
 import type { Config } from '../config/schema.ts';
-import { balanceWeights, classBalancedWeights } from './balance.ts';
+import { balanceWeights, classBalancedWeights, racClassWeights } from './balance.ts';
 import { plainCrossEntropy, type MekLossOptions } from './objective.ts';
 import { logPrior, type ClassPrior } from './prior.ts';
 
@@ -29,13 +30,33 @@ export function trainingLosses(config: Config, prior: ClassPrior): TrainingLosse
     // so shares in proportion to prior^tau leave the raw logits of the other classes level.
     ...(l.rbl_shares === 'neutral' ? { shareWeights: logP.map((lp) => Math.exp(tau * lp)) } : {}),
     ...(tau > 0 ? { logitOffset: logP.map((lp) => tau * lp) } : {}),
+    // The consistency variants; the paper's choices leave the options as they were.
+    ...(l.rac_weights !== 'balance' ? { racWeights: racClassWeights(weights, l.rac_weights) } : {}),
+    ...(l.rac_normalize !== 'none' ? { racNormalize: l.rac_normalize } : {}),
+    ...(l.rac_classes !== 'all' ? { racClasses: l.rac_classes } : {}),
   };
   const reweighted: MekLossOptions = { ...method, sampleWeights: classBalancedWeights(prior.counts, l.drw_beta) };
   const warmStart = plainCrossEntropy(method);
+  const lossAt = (step: number) => (step < l.warm_start_steps ? warmStart : l.drw_step > 0 && step >= l.drw_step ? reweighted : method);
   return {
-    at: (step) => (step < l.warm_start_steps ? warmStart : l.drw_step > 0 && step >= l.drw_step ? reweighted : method),
+    at: (step) => {
+      const loss = lossAt(step);
+      const lambda = lambdaAt(config, step);
+      return loss.rac && lambda !== loss.lambda ? { ...loss, lambda } : loss;
+    },
     warnings: compositionWarnings(config),
   };
+}
+
+/**
+ * RAC's weight at `step` (0-based): loss.lambda, or with loss.lambda_warmup_steps N a linear ramp
+ * lambda * min(1, s / N), s counted from the first step of the configured loss (after
+ * loss.warm_start_steps), so the term starts at 0 and reaches lambda N steps later.
+ */
+export function lambdaAt(config: Config, step: number): number {
+  const l = config.loss;
+  const n = l.lambda_warmup_steps;
+  return n > 0 ? l.lambda * Math.min(1, Math.max(0, step - l.warm_start_steps) / n) : l.lambda;
 }
 
 /** One line per combination of keys that measurements (README "Imbalance: what helps") advise against. */
@@ -53,6 +74,13 @@ export function compositionWarnings(config: Config): string[] {
   }
   if (config.data.sampler === 'balanced' && l.drw_step > 0) {
     out.push('loss.drw_step re-weights classes that data.sampler balanced already draws equally often: the rare classes are compensated twice');
+  }
+  const racKeys = ['rac_normalize', 'rac_classes', 'rac_weights', 'lambda_warmup_steps'] as const;
+  const racDefaults = { rac_normalize: 'none', rac_classes: 'all', rac_weights: 'balance', lambda_warmup_steps: 0 };
+  const racSet = racKeys.filter((k) => l[k] !== racDefaults[k]);
+  if (!l.rac && racSet.length > 0) out.push(`${racSet.map((k) => `loss.${k}`).join(', ')} change the consistency term, which loss.rac false switches off: no effect`);
+  if (l.rac && l.lambda_warmup_steps > 0 && l.warm_start_steps + l.lambda_warmup_steps > config.train.steps) {
+    out.push(`loss.lambda reaches ${l.lambda} only at step ${l.warm_start_steps + l.lambda_warmup_steps} (loss.warm_start_steps + loss.lambda_warmup_steps), after train.steps ${config.train.steps}`);
   }
   return out;
 }

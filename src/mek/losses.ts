@@ -68,15 +68,51 @@ export function rebalancedSmoothLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, w
   return softTargetCrossEntropy(logits, rebalancedTargets(labels, weights, eps));
 }
 
+/** RAC's consistency variants (loss.rac_normalize, loss.rac_classes); absent fields: the paper. */
+export interface ConsistencyOptions {
+  /** 'per_class': each map standardised over its grid before the difference (standardiseMaps). */
+  normalize?: 'none' | 'per_class';
+  /** [B, K]: 1 where a sample's class takes part, 0 elsewhere; absent: every class. */
+  classMask?: tf.Tensor2D | null;
+}
+
+/** Added to each map's variance by standardiseMaps, as LayerNorm's eps: a flat map stays finite. */
+export const MAP_STANDARDISE_EPS = 1e-5;
+
+/**
+ * Each map [.., G, G] minus its mean over the grid, divided by sqrt(variance over the grid + eps)
+ * (the population variance, as LayerNorm): per sample and class, zero mean and unit spread.
+ */
+export function standardiseMaps(maps: tf.Tensor4D, eps = MAP_STANDARDISE_EPS): tf.Tensor4D {
+  const { mean, variance } = tf.moments(maps, [2, 3], true);
+  return tf.div(tf.sub(maps, mean), tf.sqrt(tf.add(variance, eps))) as tf.Tensor4D;
+}
+
 /**
  * RAC: the CAMs of an image and of its horizontal mirror (flipped back) should agree. Per
  * sample and class the mean squared difference over the grid, weighted by the balance
  * weights as they are (no normalisation, as the reference), then averaged over the batch.
- * cams, camsOfFlipped: [B, K, G, G].
+ * cams, camsOfFlipped: [B, K, G, G]. `opts` selects the variants; without it, the paper's term.
  */
-export function rebalancedAttentionConsistency(cams: tf.Tensor4D, camsOfFlipped: tf.Tensor4D, weights: tf.Tensor1D): tf.Scalar {
-  const diff = tf.sub(cams, tf.reverse(camsOfFlipped, 3));
+export function rebalancedAttentionConsistency(cams: tf.Tensor4D, camsOfFlipped: tf.Tensor4D, weights: tf.Tensor1D, opts: ConsistencyOptions = {}): tf.Scalar {
+  const standardise = opts.normalize === 'per_class';
+  const a = standardise ? standardiseMaps(cams) : cams;
+  const b = tf.reverse(standardise ? standardiseMaps(camsOfFlipped) : camsOfFlipped, 3);
+  const diff = tf.sub(a, b);
   const perClass = tf.mean(tf.square(diff), [2, 3]); // [B, K]
-  const perSample = tf.matMul(perClass, tf.reshape(weights, [-1, 1])); // [B, 1]
+  const counted = opts.classMask ? tf.mul(perClass, opts.classMask) : perClass;
+  const perSample = tf.matMul(counted, tf.reshape(weights, [-1, 1])); // [B, 1]
   return tf.mean(perSample) as tf.Scalar;
+}
+
+/**
+ * loss.rac_classes 'true_pred': per sample 1 on its label and on the class its clean logits rank
+ * first (the first maximum), 0 elsewhere: one class when the two agree. [B, K]. The argmax
+ * passes no gradient (the mask is a constant of the step).
+ */
+export function truePredictedMask(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor2D {
+  const k = logits.shape[1];
+  const truth = tf.oneHot(labels, k);
+  const predicted = tf.oneHot(tf.argMax(logits, 1), k);
+  return tf.cast(tf.maximum(truth, predicted), 'float32') as tf.Tensor2D;
 }

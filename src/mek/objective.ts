@@ -3,7 +3,7 @@
 // remedies (logit adjustment, deferred re-weighting, the focal factor) act on the
 // classification term whichever targets it has.
 import * as tf from '@tensorflow/tfjs-core';
-import { classificationLoss, rebalancedAttentionConsistency, rebalancedTargets } from './losses.ts';
+import { classificationLoss, rebalancedAttentionConsistency, rebalancedTargets, truePredictedMask } from './losses.ts';
 
 export interface MekLossOptions {
   /** Re-balanced smooth labels; false gives plain cross-entropy. */
@@ -24,6 +24,12 @@ export interface MekLossOptions {
   logitOffset?: number[];
   /** Weight of each sample's classification loss by its class (deferred re-weighting); absent: none. */
   sampleWeights?: number[];
+  /** RAC's class weights (loss.rac_weights); classWeights when absent (the paper). */
+  racWeights?: number[];
+  /** loss.rac_normalize: 'per_class' standardises each map before the difference; absent or 'none': the paper. */
+  racNormalize?: 'none' | 'per_class';
+  /** loss.rac_classes: 'true_pred' compares only the true and the predicted class; absent or 'all': the paper. */
+  racClasses?: 'all' | 'true_pred';
 }
 
 export const REFERENCE_LOSS: Omit<MekLossOptions, 'classWeights'> = { rbl: true, eps: 0.3, rac: true, lambda: 0.1, focalGamma: 0 };
@@ -45,7 +51,7 @@ export interface LossTerms {
 /**
  * logits: [B, K] of the clean images; cams, camsOfFlipped: [B, K, G, G] of the clean images
  * and of their mirrors (camsOfFlipped not yet flipped back). weights: [K], the class balance
- * weights.
+ * weights. lambda is the step's (trainingLosses ramps it over loss.lambda_warmup_steps).
  */
 export function mekLoss(
   logits: tf.Tensor2D,
@@ -58,7 +64,10 @@ export function mekLoss(
   const cls = classificationTerm(logits, labels, weights, opts);
   if (!opts.rac) return { cls, rac: null, total: cls };
   if (!cams || !camsOfFlipped) throw new Error('the consistency term needs the CAMs of both views');
-  const rac = rebalancedAttentionConsistency(cams, camsOfFlipped, weights);
+  const rac = rebalancedAttentionConsistency(cams, camsOfFlipped, opts.racWeights ? tf.tensor1d(opts.racWeights, 'float32') : weights, {
+    normalize: opts.racNormalize ?? 'none',
+    classMask: opts.racClasses === 'true_pred' ? truePredictedMask(logits, labels) : null,
+  });
   return { cls, rac, total: tf.add(cls, tf.mul(rac, opts.lambda)) };
 }
 

@@ -7,6 +7,8 @@ import type { Config } from '../config/schema.ts';
 import type { SplitSamples } from '../data/labels.ts';
 import type { LoaderPosition } from '../data/loader.ts';
 import { confusionPng } from '../eval/plots/confusion.ts';
+import type { Evaluation } from '../eval/evaluate.ts';
+import { headProjectionOfLogits } from '../eval/head-projection.ts';
 import { curvesPng } from '../eval/plots/curves.ts';
 import type { RunCheckpoints } from './checkpoints.ts';
 import { evaluationRecord, metricsLine } from './evaluation-report.ts';
@@ -129,9 +131,10 @@ export class TrainingLoop {
   private async evaluateNow(): Promise<Record<string, unknown>> {
     const { checkpoints, selection, progress } = this.o;
     const classes = this.o.config.data.classes;
-    const m = (await this.o.evaluate(this.o.evalSplit)).metrics;
+    const evaluation = await this.o.evaluate(this.o.evalSplit);
+    const m = evaluation.metrics;
     const record = evaluationRecord(m, classes);
-    const event = { event: 'eval', step: this.step, split: selection, ...record };
+    const event = { event: 'eval', step: this.step, split: selection, ...record, ...(await this.headProjection(evaluation)) };
     this.o.log.record(event);
     this.lastEval = { step: this.step, metrics: record };
     progress.line(`step ${this.step}: ${selection === 'val' ? 'validation ' : ''}${metricsLine(m, classes)}`);
@@ -139,5 +142,13 @@ export class TrainingLoop {
     if (isBest && selection === 'test') await confusionPng(join(checkpoints.dir, 'confusion.png'), m, classes);
     await curvesPng(join(checkpoints.dir, 'curves.png'), this.o.log.history);
     return event;
+  }
+
+  /** With train.log_head_projection, the evaluation's head_projection (eval/head-projection.ts): its logits and the head, nothing recomputed. */
+  private async headProjection(evaluation: Evaluation): Promise<{ head_projection?: number[] }> {
+    if (!this.o.config.train.log_head_projection) return {};
+    const p = this.o.trainer.model.weights.params;
+    const [weight, bias] = await Promise.all([p['head.weight']!.data(), p['head.bias']!.data()]);
+    return { head_projection: headProjectionOfLogits(evaluation.logits, weight, bias, this.o.config.data.classes.length) };
   }
 }

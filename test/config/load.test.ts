@@ -115,6 +115,7 @@ describe('shipped configs', () => {
     expect(c.loss).toEqual({
       rbl: true, eps: 0.3, rac: true, lambda: 0.1, balance_normaliser: 10, balance_power: 1, focal_gamma: 0, warm_start_steps: 0,
       logit_adjust: 0, rbl_shares: 'balance', drw_step: 0, drw_beta: 0.9999,
+      lambda_warmup_steps: 0, rac_normalize: 'none', rac_classes: 'all', rac_weights: 'balance',
     });
     // the paper selects on the test split
     expect(c.data.val_fraction).toBe(0);

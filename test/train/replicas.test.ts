@@ -62,6 +62,21 @@ describe('replica threads', () => {
     tf.dispose([images, labels, ...whole.grads, ...split.grads, ...Object.values(whole.terms), ...Object.values(split.terms)].filter((t): t is tf.Tensor => t !== null));
   });
 
+  it('with the consistency variants too (per-sample masks and maps): the split gradient is the batch gradient', async () => {
+    const paper = ctx.loss;
+    ctx.loss = { ...paper, lambda: 0.05, racNormalize: 'per_class', racClasses: 'true_pred', racWeights: [1, 1, 0.5, 2, 1, 1, 1] };
+    const images = tf.randomUniform([5, 56, 56, 3], -1, 1, 'float32', 9) as tf.Tensor4D;
+    const labels = tf.tensor1d([0, 1, 3, 6, 2], 'int32');
+    const whole = lossAndGradients(ctx, { images, labels });
+    const split = await pool.lossAndGradients(ctx, { images, labels });
+    ctx.loss = paper;
+    expect(Math.abs(split.terms.rac!.dataSync()[0]! - whole.terms.rac!.dataSync()[0]!)).toBeLessThan(1e-5);
+    let worst = 0;
+    whole.grads.forEach((g, i) => (worst = Math.max(worst, maxDeviation(split.grads[i]!.dataSync(), g.dataSync()))));
+    expect(worst).toBeLessThan(1e-5);
+    tf.dispose([images, labels, ...whole.grads, ...split.grads, ...Object.values(whole.terms), ...Object.values(split.terms)].filter((t): t is tf.Tensor => t !== null));
+  });
+
   it('the replicas follow parameter updates, and inference splits too', async () => {
     // Change the parameters as an optimizer step would; the next request must see them.
     for (const v of model.weights.trainable()) tf.tidy(() => v.assign(tf.mul(v, 0.9)));

@@ -49,7 +49,7 @@ describe('training run', () => {
   it('writes the run folder: config, metrics, best and last checkpoints, plots', async () => {
     const wasm = await selectBackend('wasm');
     // Two threads: the batch is split between this thread and a replica, as on any 2-core machine.
-    const summary = await runTraining({ config: config('full', ['train.threads=2']), backend: wasm, progress: quiet, stopRequested: () => false });
+    const summary = await runTraining({ config: config('full', ['train.threads=2', 'train.log_head_projection=true']), backend: wasm, progress: quiet, stopRequested: () => false });
     await selectBackend('cpu');
     expect(summary.step).toBe(6);
     for (const f of ['config.yaml', 'metrics.jsonl', 'best.json', 'last.json', 'curves.png', 'confusion.png', 'summary.json']) {
@@ -62,6 +62,9 @@ describe('training run', () => {
     for (const e of evals) {
       expect(e.accuracy).toBeGreaterThanOrEqual(0);
       expect(Object.keys(e.per_class)).toHaveLength(7);
+      // train.log_head_projection: one non-negative number per class
+      expect(e.head_projection).toHaveLength(7);
+      for (const v of e.head_projection) expect(v).toBeGreaterThanOrEqual(0);
     }
     const best = await readCheckpoint(join(summary.runDir, 'best.json'));
     expect(best.meta.classes).toHaveLength(7);
