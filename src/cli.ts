@@ -10,6 +10,7 @@ import { evalCommand } from './commands/eval.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 import { predictCommand } from './commands/predict.ts';
+import { pretrainCommand } from './commands/pretrain.ts';
 import { trainCommand } from './commands/train.ts';
 import { runCli, type MekCommand } from './commands/program.ts';
 
@@ -19,6 +20,7 @@ const commands: MekCommand[] = [
   configCommand,
   dataCommand,
   trainCommand,
+  pretrainCommand,
   ablateCommand,
   evalCommand,
   predictCommand,

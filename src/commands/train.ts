@@ -2,7 +2,9 @@
 import { selectBackend } from '../backend.ts';
 import { loadConfig, loadSavedConfig } from '../config/load.ts';
 import { barReporter, lineReporter } from '../train/progress.ts';
-import { runTraining } from '../train/run.ts';
+import { runTraining, type TrainRunOptions } from '../train/run.ts';
+import type { Config } from '../config/schema.ts';
+import type { Argv } from 'yargs';
 import { resumePath } from '../train/run-dir.ts';
 import type { TrainSummary } from '../train/summary.ts';
 import { readCheckpointMeta } from '../io/checkpoint/read.ts';
@@ -10,40 +12,58 @@ import { UsageError } from '../errors.ts';
 import { listenForStop } from './stop.ts';
 import type { GlobalOptions, MekCommand } from './program.ts';
 
-interface TrainArgs extends GlobalOptions {
+export interface RunArgs extends GlobalOptions {
   config?: string;
   set: string[];
   name?: string;
   resume?: string;
 }
 
+/** The options of a command that makes a run folder (mek train, mek pretrain). */
+export function runOptions(y: Argv, setExample: string): Argv {
+  return y
+    .option('config', { type: 'string', describe: 'experiment config (YAML); keys not in it take the defaults of `mek config defaults`' })
+    .option('set', { type: 'string', array: true, default: [], describe: `override a key: --set ${setExample} (repeatable)` })
+    .option('name', { type: 'string', describe: 'run folder name under train.out_dir (default: the config file name)' })
+    .option('resume', { type: 'string', describe: 'continue a run: its folder or its last.json (config, weights, optimizer, data order and RNG)' });
+}
+
+/** What a run returns that its last line needs. */
+interface RunEnd {
+  runDir: string;
+  step: number;
+  interrupted: boolean;
+}
+
+/**
+ * A run from the command line: the config (a resumed run keeps its own; --set still applies on
+ * top), the backend, progress bars or lines, Ctrl-C saving last.json; then the last line,
+ * "done: N steps; <outcome>; files in DIR", and on a stop the signal's exit code.
+ */
+export async function runFromArgs<S extends RunEnd>(argv: unknown, run: (o: TrainRunOptions) => Promise<S>, outcome: (s: S, config: Config) => string): Promise<void> {
+  const args = argv as RunArgs;
+  const sets = [...args.set, ...(args.name ? [`train.name=${args.name}`] : [])];
+  const config = args.resume && !args.config ? await resumedConfig(args.resume, sets) : loadConfig(args.config, sets);
+  const backend = await selectBackend(args.backend);
+  const progress = process.stdout.isTTY ? barReporter(process.stdout) : lineReporter((line) => process.stdout.write(line + '\n'));
+  const stop = listenForStop((signal) => progress.line(`${signal}: stopping after this step and saving last.json (${signal} again to quit at once)`));
+  try {
+    const summary = await run({ config, configPath: args.config, resume: args.resume, backend, progress, stopRequested: () => stop.signal !== null });
+    process.stdout.write(`${summary.interrupted ? 'interrupted' : 'done'}: ${summary.step} steps; ${outcome(summary, config)}; files in ${summary.runDir}\n`);
+    if (summary.interrupted) process.exitCode = stop.exitCode();
+  } finally {
+    stop.dispose();
+  }
+}
+
 export const trainCommand: MekCommand = {
   command: 'train',
   describe: 'Train a model (Swin + MEK) from a config',
   builder: (y) =>
-    y
-      .option('config', { type: 'string', describe: 'experiment config (YAML); keys not in it take the defaults of `mek config defaults`' })
-      .option('set', { type: 'string', array: true, default: [], describe: 'override a key: --set train.batch_size=64 (repeatable)' })
-      .option('name', { type: 'string', describe: 'run folder name under train.out_dir (default: the config file name)' })
-      .option('resume', { type: 'string', describe: "continue a run: its folder or its last.json (config, weights, optimizer, data order and RNG)" })
+    runOptions(y, 'train.batch_size=64')
       .example('$0 train --config configs/demo.yaml', 'the CPU demo on synthetic faces')
       .example('$0 train --config configs/rafdb.yaml --set train.batch_size=64', 'the paper recipe with a bigger batch'),
-  handler: async (argv) => {
-    const args = argv as unknown as TrainArgs;
-    const sets = [...args.set, ...(args.name ? [`train.name=${args.name}`] : [])];
-    // A resumed run keeps its own configuration; --set still applies on top.
-    const config = args.resume && !args.config ? await resumedConfig(args.resume, sets) : loadConfig(args.config, sets);
-    const backend = await selectBackend(args.backend);
-    const progress = process.stdout.isTTY ? barReporter(process.stdout) : lineReporter((line) => process.stdout.write(line + '\n'));
-    const stop = listenForStop((signal) => progress.line(`${signal}: stopping after this step and saving last.json (${signal} again to quit at once)`));
-    try {
-      const summary = await runTraining({ config, configPath: args.config, resume: args.resume, backend, progress, stopRequested: () => stop.signal !== null });
-      process.stdout.write(`${summary.interrupted ? 'interrupted' : 'done'}: ${summary.step} steps; ${outcome(summary, config.train.best_metric)}; files in ${summary.runDir}\n`);
-      if (summary.interrupted) process.exitCode = stop.exitCode();
-    } finally {
-      stop.dispose();
-    }
-  },
+  handler: (argv) => runFromArgs(argv, runTraining, (summary, config) => outcome(summary, config.train.best_metric)),
 };
 
 /** What the last line of a run says: the test figures a user can quote, and how best.json was picked. */
@@ -60,7 +80,7 @@ export function outcome(s: TrainSummary, metric: string): string {
 }
 
 /** The configuration a run was saved with (last.json carries it), with --set applied on top. */
-async function resumedConfig(resume: string, sets: string[]) {
+export async function resumedConfig(resume: string, sets: string[]) {
   const path = resumePath(resume);
   const meta = await readCheckpointMeta(path);
   if (!meta.config) throw new UsageError(`${path}: holds no configuration; pass the run's --config as well`);

@@ -120,6 +120,11 @@ export const SCHEMA: readonly KeySpec[] = [
   { key: 'train.out_dir', type: str, default: 'checkpoints', doc: 'folder that holds the run folders' },
   { key: 'train.name', type: str, default: '', doc: 'run folder name (empty: the config file name)' },
   { key: 'eval.batch_size', type: count(1), default: 64, doc: 'images per evaluation batch' },
+
+  // --- self-supervised pretraining (mek pretrain; mek train ignores these) ---
+  { key: 'pretrain.task', type: { kind: 'enum', values: ['rotation'] }, default: 'rotation', doc: 'pretext task: rotation, predict which of 0/90/180/270 degrees each training image was turned by (Gidaris et al. 2018); labels are not read' },
+  { key: 'pretrain.rotations', type: { kind: 'enum', values: ['all', 'random'] }, default: 'all', doc: 'all: each image in all four rotations, a step of 4 x train.batch_size images (as Gidaris et al. found best); random: one seeded rotation per image' },
+  { key: 'pretrain.eval_images', type: count(1), default: 512, doc: 'without data.val_fraction, rotation accuracy is evaluated on the first N training images (ones it trains on); with it, on the validation hold-out, which pretraining never sees' },
 ];
 
 // ---- the typed view of a resolved configuration ----
@@ -223,6 +228,12 @@ export interface TrainConfig {
   name: string;
 }
 
+export interface PretrainConfig {
+  task: 'rotation';
+  rotations: 'all' | 'random';
+  eval_images: number;
+}
+
 export interface Config {
   model: ModelConfig;
   data: DataConfig;
@@ -232,4 +243,5 @@ export interface Config {
   schedule: ScheduleConfig;
   train: TrainConfig;
   eval: { batch_size: number };
+  pretrain: PretrainConfig;
 }

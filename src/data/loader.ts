@@ -35,6 +35,8 @@ export interface LoaderOptions {
   cacheBytes?: number;
   /** Images with more pixels are unreadable (data.max_image_pixels; the decoder's default otherwise). */
   maxImagePixels?: number;
+  /** Applied to every prepared batch before it is handed out (mek pretrain's rotations); absent: none. */
+  transform?: BatchTransform;
 }
 
 /** Where the loader stands; enough to continue the exact same stream after a resume. */
@@ -53,6 +55,9 @@ export interface HostBatch {
   /** Position after this batch. */
   next: LoaderPosition;
 }
+
+/** A prepared batch turned into the one handed out; its epoch and position stay the source batch's. */
+export type BatchTransform = (batch: HostBatch) => HostBatch;
 
 export interface TensorBatch {
   images: tf.Tensor4D;
@@ -145,7 +150,7 @@ export class BatchLoader {
       const what = this.opts.mode === 'train' ? 'nothing to train on' : 'nothing to evaluate';
       throw new DataError(`no image of an epoch could be read (${this.skipped.size} unreadable, data.on_bad_image: skip), e.g. ${this.examples()}; ${what}`);
     }
-    return batch;
+    return this.opts.transform && batch.size > 0 ? this.opts.transform(batch) : batch;
   }
 
   private enqueue(): void {

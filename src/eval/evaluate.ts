@@ -4,7 +4,7 @@
 // evaluate this way, with the same loader.
 import type { Config } from '../config/schema.ts';
 import type { Sample } from '../data/labels.ts';
-import { BatchLoader } from '../data/loader.ts';
+import { BatchLoader, type BatchTransform } from '../data/loader.ts';
 import type { PreparePool } from '../data/pool.ts';
 import { flipImages, type InferenceEngine } from '../infer/engine.ts';
 import type { Preprocessing } from '../io/checkpoint/format.ts';
@@ -64,9 +64,10 @@ export async function evaluate(engine: InferenceEngine, loader: BatchLoader, opt
  * them (`preprocessing`: a checkpoint's, or the run's own during training) and batched by
  * eval.batch_size; the other data.* settings (bad images, prefetch) from `config`.
  * `cacheBytes`: the decoded-image cache of each preparing process; training, which evaluates
- * the same split again and again, shares its own.
+ * the same split again and again, shares its own. `transform`: what each batch becomes (mek
+ * pretrain's rotations).
  */
-export function evaluationLoader(config: Config, samples: Sample[], preprocessing: Preprocessing, pool: PreparePool, cacheBytes = 0): BatchLoader {
+export function evaluationLoader(config: Config, samples: Sample[], preprocessing: Preprocessing, pool: PreparePool, cacheBytes = 0, transform?: BatchTransform): BatchLoader {
   const options = {
     samples,
     numClasses: config.data.classes.length,
@@ -86,6 +87,7 @@ export function evaluationLoader(config: Config, samples: Sample[], preprocessin
     maxImagePixels: config.data.max_image_pixels,
     pool,
     cacheBytes,
+    ...(transform ? { transform } : {}),
   };
   return new BatchLoader(options, undefined, true);
 }

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import type { LoaderPosition } from '../data/loader.ts';
-import type { PosthocChoice, Preprocessing } from '../io/checkpoint/format.ts';
+import type { PosthocChoice, Preprocessing, Pretext } from '../io/checkpoint/format.ts';
 import { readCheckpoint } from '../io/checkpoint/read.ts';
 import { saveCheckpoint, type SaveOptions } from '../io/checkpoint/save.ts';
 import type { ClassPrior } from '../mek/prior.ts';
@@ -24,6 +24,8 @@ export interface RunRecord {
   prior: ClassPrior;
   /** The split whose evaluations pick best.json. */
   selection: 'val' | 'test';
+  /** mek pretrain's runs: the task the head was trained for. */
+  pretext?: Pretext;
 }
 
 /** What last.json holds beyond the weights, so that a resumed run continues the same stream. */
@@ -82,7 +84,9 @@ export class RunCheckpoints {
   }
 
   private options(step: number, metrics: Record<string, unknown>): SaveOptions {
-    const { model, classes, preprocessing, config, prior, selection } = this.run;
-    return { store: model.weights, classes, preprocessing, step, metrics, config, prior, selection: { split: selection, metric: config.train.best_metric } };
+    const { model, classes, preprocessing, config, prior, selection, pretext } = this.run;
+    const base = { store: model.weights, classes, preprocessing, step, metrics, config, prior };
+    // A pretraining run keeps no best.json: no split picks its checkpoints.
+    return pretext ? { ...base, pretext } : { ...base, selection: { split: selection, metric: config.train.best_metric } };
   }
 }

@@ -4,15 +4,9 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Config } from '../config/schema.ts';
-import type { SplitSamples } from '../data/labels.ts';
 import type { LoaderPosition } from '../data/loader.ts';
-import { confusionPng } from '../eval/plots/confusion.ts';
-import type { Evaluation } from '../eval/evaluate.ts';
-import { headProjectionOfLogits } from '../eval/head-projection.ts';
-import { curvesPng } from '../eval/plots/curves.ts';
 import type { RunCheckpoints } from './checkpoints.ts';
-import { evaluationRecord, metricsLine } from './evaluation-report.ts';
-import type { SplitEvaluator } from './live-evaluation.ts';
+import type { StepEvaluation } from './live-evaluation.ts';
 import type { MetricsLog } from './metrics-log.ts';
 import type { ProgressReporter } from './progress.ts';
 import type { RunData } from './run-data.ts';
@@ -32,10 +26,8 @@ export interface LoopParts {
   checkpoints: RunCheckpoints;
   log: MetricsLog;
   progress: ProgressReporter;
-  evaluate: SplitEvaluator;
-  /** The split evaluations during training run on, and which one it is. */
-  evalSplit: SplitSamples;
-  selection: 'val' | 'test';
+  /** The evaluation every train.eval_every steps (live-evaluation.ts): what it records and keeps is the run's to say. */
+  evaluate: StepEvaluation;
   /** Set by the Ctrl-C handler: the loop returns after the current step. */
   stopRequested: () => boolean;
 }
@@ -116,39 +108,15 @@ export class TrainingLoop {
 
   /** An evaluation, then last.json; when the evaluation fails, last.json first. */
   private async evaluateAndSave(): Promise<void> {
-    const event = await this.evaluateNow().catch(async (err: unknown) => {
+    const { event, at } = await this.o.evaluate(this.step).catch(async (err: unknown) => {
       // A bad evaluation image must not cost the steps since the last save.
       await this.saveLast();
       const runDir = this.o.checkpoints.dir;
       if (err instanceof Error) err.message += `; saved ${join(runDir, 'last.json')} at step ${this.step} first: fix it and continue with --resume ${runDir}`;
       throw err;
     });
+    this.lastEval = at;
     await this.saveLast({ ...this.lastMetrics, ...event });
     this.timer = performance.now();
-  }
-
-  /** Evaluates the model on the selection split: an eval event, best.json when it is the best so far, the curves. */
-  private async evaluateNow(): Promise<Record<string, unknown>> {
-    const { checkpoints, selection, progress } = this.o;
-    const classes = this.o.config.data.classes;
-    const evaluation = await this.o.evaluate(this.o.evalSplit);
-    const m = evaluation.metrics;
-    const record = evaluationRecord(m, classes);
-    const event = { event: 'eval', step: this.step, split: selection, ...record, ...(await this.headProjection(evaluation)) };
-    this.o.log.record(event);
-    this.lastEval = { step: this.step, metrics: record };
-    progress.line(`step ${this.step}: ${selection === 'val' ? 'validation ' : ''}${metricsLine(m, classes)}`);
-    const isBest = await checkpoints.offer(this.step, record);
-    if (isBest && selection === 'test') await confusionPng(join(checkpoints.dir, 'confusion.png'), m, classes);
-    await curvesPng(join(checkpoints.dir, 'curves.png'), this.o.log.history);
-    return event;
-  }
-
-  /** With train.log_head_projection, the evaluation's head_projection (eval/head-projection.ts): its logits and the head, nothing recomputed. */
-  private async headProjection(evaluation: Evaluation): Promise<{ head_projection?: number[] }> {
-    if (!this.o.config.train.log_head_projection) return {};
-    const p = this.o.trainer.model.weights.params;
-    const [weight, bias] = await Promise.all([p['head.weight']!.data(), p['head.bias']!.data()]);
-    return { head_projection: headProjectionOfLogits(evaluation.logits, weight, bias, this.o.config.data.classes.length) };
   }
 }

@@ -3,11 +3,16 @@
 // pool of data workers that shares its decode cache between them.
 import type { Config } from '../config/schema.ts';
 import type { Sample } from '../data/labels.ts';
-import { BatchLoader, type LoaderPosition } from '../data/loader.ts';
+import { BatchLoader, type BatchTransform, type LoaderPosition } from '../data/loader.ts';
 import { PreparePool } from '../data/pool.ts';
 import { evaluationLoader } from '../eval/evaluate.ts';
 import type { Preprocessing } from '../io/checkpoint/format.ts';
 import type { SwinVariant } from '../model/variants.ts';
+
+export interface BatchTransforms {
+  train: BatchTransform;
+  eval: BatchTransform;
+}
 
 export class RunData {
   /** How the model sees an image at evaluation; checkpoints record it for mek eval and predict. */
@@ -16,10 +21,15 @@ export class RunData {
   private readonly config: Config;
   private readonly pool: PreparePool;
   private readonly cacheBytes: number;
+  private readonly transforms: BatchTransforms | undefined;
 
-  /** `start`: where the training stream begins (a resumed run's loader position). */
-  constructor(config: Config, variant: SwinVariant, trainSamples: Sample[], start: LoaderPosition) {
+  /**
+   * `start`: where the training stream begins (a resumed run's loader position); `transforms`:
+   * what the batches of training and of evaluations become (mek pretrain's rotations).
+   */
+  constructor(config: Config, variant: SwinVariant, trainSamples: Sample[], start: LoaderPosition, transforms?: BatchTransforms) {
     this.config = config;
+    this.transforms = transforms;
     this.pool = new PreparePool(config.data.workers);
     this.cacheBytes = (config.data.cache_mb * 2 ** 20) / Math.max(1, config.data.workers);
     this.preprocessing = { imageSize: variant.imgSize, mean: config.augment.mean, std: config.augment.std, interpolation: config.data.eval_interpolation };
@@ -41,13 +51,14 @@ export class RunData {
       maxImagePixels: config.data.max_image_pixels,
       pool: this.pool,
       cacheBytes: this.cacheBytes,
+      ...(transforms ? { transform: transforms.train } : {}),
     };
     this.train = new BatchLoader(loader, start);
   }
 
   /** One pass over `samples` in file order, as the run's checkpoints will be evaluated. */
   evaluation(samples: Sample[]): BatchLoader {
-    return evaluationLoader(this.config, samples, this.preprocessing, this.pool, this.cacheBytes);
+    return evaluationLoader(this.config, samples, this.preprocessing, this.pool, this.cacheBytes, this.transforms?.eval);
   }
 
   close(): Promise<void> {

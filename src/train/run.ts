@@ -2,24 +2,20 @@
 // last checkpoints, metrics.jsonl, curves, resume and a clean stop on Ctrl-C or a NaN loss.
 // runTraining assembles the parts (trainer.ts, run-data.ts, checkpoints.ts, metrics-log.ts),
 // hands them to the loop (loop.ts) and ends the run (final-test.ts, summary.ts).
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { BackendInfo } from '../backend.ts';
-import { configToYaml } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { variantFromConfig } from '../config/variant.ts';
 import { loadSplits, type Splits } from '../data/splits.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
-import { readCheckpoint } from '../io/checkpoint/read.ts';
 import { classPrior } from '../mek/prior.ts';
 import { RunCheckpoints } from './checkpoints.ts';
 import { testWithBest, type FinalTest, type FinalTestOptions } from './final-test.ts';
-import { liveEvaluator } from './live-evaluation.ts';
+import { headProjectionFields, liveEvaluator, stepEvaluation } from './live-evaluation.ts';
 import { TrainingLoop, TrainingStopped } from './loop.ts';
 import { checkFitsWasm } from './memory.ts';
-import { MetricsLog } from './metrics-log.ts';
 import type { ProgressReporter } from './progress.ts';
 import { RunData } from './run-data.ts';
-import { newRunDir, resumePath } from './run-dir.ts';
+import { openRun } from './run-dir.ts';
 import { writeSummary, type EvaluationAt, type TrainSummary } from './summary.ts';
 import { ensureSyntheticDataset } from './synthetic-data.ts';
 import { Trainer } from './trainer.ts';
@@ -43,20 +39,21 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
   await ensureSyntheticDataset(config, progress);
   const splits = loadSplits(config);
   const prior = classPrior(splits.train.counts, config.data.sampler);
-  const resumeFrom = opts.resume ? await readCheckpoint(resumePath(opts.resume)) : null;
-  const runDir = opts.resume ? dirname(resumePath(opts.resume)) : newRunDir(config, opts.configPath);
-  await writeFileAtomic(join(runDir, 'config.yaml'), configToYaml(config));
-  const log = await MetricsLog.open(runDir, resumeFrom ? resumeFrom.meta.step : null);
+  const { runDir, resumeFrom, log, start } = await openRun(config, 'train', opts.configPath, opts.resume);
   const trainer = await Trainer.build({ config, backend: opts.backend, prior, resumeFrom, progress });
   const training = resumeFrom?.meta.training;
-  const start = { step: resumeFrom ? resumeFrom.meta.step : 0, position: training?.loader ?? { epoch: 0, index: 0 } };
   const data = new RunData(config, variant, splits.train.samples, start.position);
   // Evaluation during training, and the choice of best.json, on the validation split when there is one.
   const selection = splits.val ? 'val' : 'test';
   const run = { model: trainer.model, classes: config.data.classes, preprocessing: data.preprocessing, config, prior, selection } as const;
   const checkpoints = new RunCheckpoints(runDir, run, (training?.resume?.['best'] as EvaluationAt | null | undefined) ?? null);
   const evaluate = liveEvaluator(trainer, data, progress, config.data.classes.length);
-  const parts = { config, trainer, data, checkpoints, log, progress, evaluate, evalSplit: splits.val ?? splits.test, selection, stopRequested: opts.stopRequested } as const;
+  const evaluateAt = stepEvaluation({
+    classes: config.data.classes, evaluate, split: splits.val ?? splits.test, splitName: selection,
+    linePrefix: selection === 'val' ? 'validation ' : '', pickBest: true, checkpoints, log, progress,
+    extraFields: headProjectionFields(trainer, config),
+  });
+  const parts = { config, trainer, data, checkpoints, log, progress, evaluate: evaluateAt, stopRequested: opts.stopRequested } as const;
   const loop = new TrainingLoop(parts, start);
   for (const warning of trainer.warnings) progress.line(`warning: ${warning}`);
   progress.line(startLine(opts.backend, config, trainer, splits, runDir));
@@ -85,11 +82,16 @@ export async function runTraining(opts: TrainRunOptions): Promise<TrainSummary> 
 
 /** The first line of a run: backend, model, data, run folder and how the step is computed. */
 function startLine(backend: BackendInfo, config: Config, trainer: Trainer, splits: Splits, runDir: string): string {
-  const { threads, microBatch, recompute } = trainer.plan;
   const { train, val, test } = splits;
+  const images = `${train.samples.length} train / ${val ? `${val.samples.length} validation / ` : ''}${test.samples.length} test images`;
+  return runLine(backend, config, trainer, `${images}; run folder ${runDir}`);
+}
+
+/** "<backend>; model <variant> <px> (<n> tensors); <middle>" and how the step is computed (mek train's and mek pretrain's first line). */
+export function runLine(backend: BackendInfo, config: Config, trainer: Trainer, middle: string): string {
+  const { threads, microBatch, recompute } = trainer.plan;
   return (
-    `${backend.description}; model ${config.model.variant} ${trainer.model.variant.imgSize}px (${trainer.model.weights.trainable().length} tensors); ` +
-    `${train.samples.length} train / ${val ? `${val.samples.length} validation / ` : ''}${test.samples.length} test images; run folder ${runDir}` +
+    `${backend.description}; model ${config.model.variant} ${trainer.model.variant.imgSize}px (${trainer.model.weights.trainable().length} tensors); ${middle}` +
     (threads > 1 ? `; ${threads} threads share each batch` : '') +
     (microBatch ? `; micro-batches of ${microBatch}` : '') +
     (recompute ? '; recomputing blocks in backward' : '')

@@ -30,6 +30,8 @@ export interface TrainerOptions {
   resumeFrom: Checkpoint | null;
   /** Says what model.init loaded. */
   progress: ProgressReporter;
+  /** The loss of each step; absent: the config's loss keys (mek/from-config.ts). mek pretrain brings its pretext task's. */
+  losses?: TrainingLosses;
 }
 
 export class Trainer {
@@ -62,7 +64,7 @@ export class Trainer {
     const model = await initialModel(config, resumeFrom, rng, o.progress);
     const optimizer = new AdamW(model.weights.trainable(), adamwOptions(config));
     if (resumeFrom?.optimizer) optimizer.loadState(resumeFrom.optimizer);
-    const losses = trainingLosses(config, o.prior);
+    const losses = o.losses ?? trainingLosses(config, o.prior);
     const plan = memoryPlan(config, backend, variantFromConfig(config));
     const loss = losses.at(0);
     const { microBatch, recompute } = plan;

@@ -74,8 +74,10 @@ export function curvesSvg(history: readonly MetricRecord[], title = 'Training cu
   const [s0, s1] = padRange(first, last);
   const x = linearScale(first >= 0 ? Math.max(0, s0) : s0, s1, LEFT, LEFT + PLOT_W, { count: 8, integer: true });
   const out: string[] = [plotTitle(WIDTH, title)];
-  // Evaluations during training run on the validation split when the run has one.
-  const evalSplit = history.some((e) => e['event'] === 'eval' && e['split'] === 'val') ? 'validation' : 'test';
+  // Evaluations during training run on the validation split when the run has one (mek pretrain
+  // without one: on training images).
+  const splits = new Set(history.filter((e) => e['event'] === 'eval').map((e) => e['split']));
+  const evalSplit = splits.has('val') ? 'validation' : splits.has('train') ? 'training-image' : 'test';
   panels.forEach((panel, i) => out.push(...panelSvg(panel, i, x, evalSplit)));
   out.push(text(LEFT + PLOT_W / 2, height - 12, 'step', { size: 13, anchor: 'middle' }));
   return svgDocument(WIDTH, height, out);

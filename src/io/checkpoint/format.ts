@@ -85,8 +85,16 @@ export interface CheckpointMeta extends StoredArrays {
   prior?: ClassPrior;
   selection?: Selection;
   posthoc?: PosthocChoice;
+  /**
+   * Set by mek pretrain: the head predicts this pretext task's classes (the rotations), not
+   * expressions. Such a checkpoint is a start point only: model.init keeps its backbone and
+   * drops its head; eval, predict and export refuse it.
+   */
+  pretext?: Pretext;
   training?: TrainingState;
 }
+
+export type Pretext = 'rotation';
 
 
 export interface OptimizerState {

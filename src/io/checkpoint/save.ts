@@ -8,9 +8,7 @@
 // the folder names any more are removed once the new JSON is in place.
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Config } from '../../config/schema.ts';
 import type { LoaderPosition } from '../../data/loader.ts';
-import type { ClassPrior } from '../../mek/prior.ts';
 import type { ParamStore } from '../../model/params.ts';
 import type { RngState } from '../../random.ts';
 import type { AdamW } from '../../train/adamw.ts';
@@ -21,9 +19,6 @@ import {
   CHECKPOINT_VERSION,
   type CheckpointMeta,
   type OptimizerState,
-  type PosthocChoice,
-  type Preprocessing,
-  type Selection,
   type StoredArrays,
   type TrainingState,
 } from './format.ts';
@@ -31,16 +26,11 @@ import { isRecord } from './guards.ts';
 import { formatJson } from './json-layout.ts';
 import { checkMeta } from './validate.ts';
 
-export interface SaveOptions {
+/** The fields of the JSON that the caller gives as they are stored (format.ts). */
+type StoredAsGiven = 'classes' | 'preprocessing' | 'step' | 'metrics' | 'config' | 'prior' | 'selection' | 'posthoc' | 'pretext';
+
+export interface SaveOptions extends Pick<CheckpointMeta, StoredAsGiven> {
   store: ParamStore;
-  classes: string[];
-  preprocessing: Preprocessing;
-  step: number;
-  metrics: Record<string, unknown>;
-  config?: Config;
-  prior?: ClassPrior;
-  selection?: Selection;
-  posthoc?: PosthocChoice;
   /** An AdamW over `store.trainable()`; its moments go to `<name>.<sha16>.optim.bin`. */
   optimizer?: AdamW;
   rngState?: RngState;
@@ -87,6 +77,7 @@ export async function saveCheckpoint(dir: string, name: string, options: SaveOpt
     ...(options.prior ? { prior: options.prior } : {}),
     ...(options.selection ? { selection: options.selection } : {}),
     ...(options.posthoc ? { posthoc: options.posthoc } : {}),
+    ...(options.pretext ? { pretext: options.pretext } : {}),
     ...section(weightsFile, weights),
     ...(Object.keys(training).length ? { training } : {}),
   };

@@ -29,6 +29,7 @@ export function checkMeta(doc: unknown, file: string): CheckpointMeta {
   if ('prior' in doc) checkPrior(doc['prior'], architecture.numClasses, problem);
   if ('selection' in doc) checkSelection(doc['selection'], problem);
   if ('posthoc' in doc) checkPosthoc(doc['posthoc'], problem);
+  if ('pretext' in doc && doc['pretext'] !== 'rotation') problem(`"pretext" must be "rotation", not ${show(doc['pretext'])}`);
 
   const specs = storedSpecs(architecture);
   checkStoredArrays(doc, 'weights', specs, problem);

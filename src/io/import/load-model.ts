@@ -19,7 +19,7 @@ import { ZipFormatError } from '../torch/zip.ts';
 import { ArchitectureError, inferArchitecture, type InferredArchitecture } from './architecture.ts';
 import { fitWeights, FitError, type Purpose } from './fit.ts';
 import { canonicalNames } from './names.ts';
-import { readWeightsFile, WeightsFileError } from './weights-file.ts';
+import { readWeightsFile, WeightsFileError, type WeightsFile } from './weights-file.ts';
 import { firstNonFinite, nonFiniteMessage } from '../finite.ts';
 
 export interface LoadedModel {
@@ -60,6 +60,8 @@ const STRUCTURE: [keyof SwinVariant, string][] = [
   ['patchNorm', 'model.patch_norm'],
 ];
 const DEFAULT_DROP_PATH = 0.1;
+/** The FER head's entries: mek pretrain's checkpoints hold the pretext task's head there. */
+const FER_HEAD_ENTRIES = ['head.weight', 'head.bias'];
 /** Errors that mean "this file is not usable", reported as one line naming the file. */
 const FILE_PROBLEMS = [WeightsFileError, FitError, ArchitectureError, ZipFormatError, TorchFormatError, PickleRefusedError, PickleFormatError, SafetensorsFormatError];
 
@@ -83,6 +85,7 @@ export async function loadModel(path: string, options: LoadOptions): Promise<Loa
 
 async function load(path: string, { purpose, config }: LoadOptions): Promise<LoadedModel> {
   const file = await readWeightsFile(path);
+  const pretextNotes = file.meta?.pretext ? withoutPretextHead(path, file, purpose) : [];
   if (file.format === 'mek' && purpose === 'use' && file.meta) {
     // Our checkpoints carry their own architecture, classes and preprocessing.
     const meta = file.meta;
@@ -104,7 +107,7 @@ async function load(path: string, { purpose, config }: LoadOptions): Promise<Loa
   }
   const weights = canonicalNames(file.tensors);
   const inferred = inferArchitecture(weights.tensors);
-  const notes = file.source === 'safetensors' || file.format === 'mek' ? [] : [`weights from '${file.source}'`];
+  const notes = file.source === 'safetensors' || file.format === 'mek' ? [...pretextNotes] : [`weights from '${file.source}'`];
   const architecture = config ? agreeWithConfig(inferred, config) : fromFileAlone(inferred, purpose, notes);
   if (purpose === 'use' && inferred.numClasses === null) {
     throw new CheckpointError(`${path}: holds a backbone only (no FER head 'head.weight'); use it as model.init in a training config`);
@@ -152,6 +155,18 @@ function agreeWithConfig(inferred: InferredArchitecture, config: Config): SwinVa
     throw new ArchitectureError(`was built with ${differs.join(', ')}; a config with ${fits.map((f) => `--set ${f}`).join(' ')} would fit`);
   }
   return { ...wanted, embeddingSize: inferred.embeddingSize ?? wanted.embeddingSize };
+}
+
+/**
+ * A mek pretrain checkpoint: its head predicts rotations, so only its backbone (and the final
+ * norm) is a start point; the head is dropped from `file` and the FER head starts fresh, also
+ * when the config happens to have as many classes as there are rotations. Refused for 'use'.
+ */
+function withoutPretextHead(path: string, file: WeightsFile, purpose: Purpose): string[] {
+  const what = `a ${file.meta!.pretext}-pretraining checkpoint (mek pretrain)`;
+  if (purpose === 'use') throw new CheckpointError(`${path}: is ${what}: its head predicts the pretext task, not classes; use it as model.init in a training config`);
+  for (const name of FER_HEAD_ENTRIES) file.tensors.delete(name);
+  return [`${what}: backbone loaded, its ${file.meta!.pretext} head (${FER_HEAD_ENTRIES.join(', ')}) dropped`];
 }
 
 /** The architecture from the file alone; the image size is assumed when the file cannot tell. */
