@@ -7,7 +7,12 @@
 export type MethodSetting = Record<string, unknown | ((steps: number) => unknown)>;
 
 // Every method sets these, so the base config's values of them never leak into a method.
-const PLAIN = { 'loss.rbl': false, 'loss.rac': false, 'loss.logit_adjust': 0, 'loss.rbl_shares': 'balance', 'loss.drw_step': 0, 'data.sampler': 'shuffle' };
+const PLAIN = {
+  'loss.rbl': false, 'loss.rac': false, 'loss.logit_adjust': 0, 'loss.rbl_shares': 'balance', 'loss.drw_step': 0, 'data.sampler': 'shuffle',
+  'loss.rac_normalize': 'none', 'loss.rac_classes': 'all', 'loss.rac_weights': 'balance',
+};
+/** The consistency variants together (docs/imbalance.md "Consistency variants"): standardised maps, true and predicted class only, weights of mean 1. */
+const RAC_VARIANTS = { 'loss.rac_normalize': 'per_class', 'loss.rac_classes': 'true_pred', 'loss.rac_weights': 'mean1' };
 
 /**
  * The recipes of the ablation: the paper's four (plain cross-entropy, RBL, CE + RAC, MEK) and
@@ -26,6 +31,14 @@ export const METHODS = {
   'mek-la': {
     label: 'MEK + LA',
     set: { ...PLAIN, 'loss.rbl': true, 'loss.rac': true, 'loss.logit_adjust': 1, 'loss.rbl_shares': 'neutral', 'loss.lambda': 0.01 },
+  },
+  'mek-norm': { label: 'MEK, standardised maps', set: { ...PLAIN, 'loss.rbl': true, 'loss.rac': true, 'loss.rac_normalize': 'per_class' } },
+  'mek-tp': { label: 'MEK, true + predicted class', set: { ...PLAIN, 'loss.rbl': true, 'loss.rac': true, 'loss.rac_classes': 'true_pred' } },
+  'mek-w1': { label: 'MEK, weights of mean 1', set: { ...PLAIN, 'loss.rbl': true, 'loss.rac': true, 'loss.rac_weights': 'mean1' } },
+  'mek-v': { label: 'MEK, all three variants', set: { ...PLAIN, 'loss.rbl': true, 'loss.rac': true, ...RAC_VARIANTS } },
+  'mek-v-la': {
+    label: 'MEK, all three variants + LA',
+    set: { ...PLAIN, 'loss.rbl': true, 'loss.rac': true, ...RAC_VARIANTS, 'loss.logit_adjust': 1, 'loss.rbl_shares': 'neutral' },
   },
 } as const satisfies Record<string, { label: string; set: MethodSetting }>;
 export type Method = keyof typeof METHODS;

@@ -143,6 +143,6 @@ describe('mek ablate', () => {
     expect(noted.lines[0]).toMatch(/^note: loss\.logit_adjust is set by every method \(.*\); the config's value is not used$/);
     const r = await mek('ablate', '--backend', 'cpu', '--methods', 'ce,focal', '--set', 'train.steps=1');
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe("mek: --methods: unknown method 'focal' (choose from ce, rbl, rac, mek, la, drw, bal, mek-la)");
+    expect(r.stderr.trim()).toBe("mek: --methods: unknown method 'focal' (choose from ce, rbl, rac, mek, la, drw, bal, mek-la, mek-norm, mek-tp, mek-w1, mek-v, mek-v-la)");
   });
 });
