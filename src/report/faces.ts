@@ -5,6 +5,7 @@
 // image; the strip lets a reader see whether it is.
 import sharp from 'sharp';
 import type { RgbImage } from '../data/image.ts';
+import { hflip } from '../data/augment/flip.ts';
 import { camOverlay } from '../eval/cam.ts';
 
 export const STRIP_TILES = 5;
@@ -18,16 +19,6 @@ export function denormalize(values: Float32Array, size: number, mean: readonly n
     data[i] = v < 0 ? 0 : v > 255 ? 255 : v;
   }
   return { width: size, height: size, data };
-}
-
-/** The image mirrored left to right. */
-export function mirror(img: RgbImage): RgbImage {
-  const { width: w, height: h } = img;
-  const data = new Uint8Array(img.data.length);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) data.set(img.data.subarray((y * w + x) * 3, (y * w + x) * 3 + 3), (y * w + (w - 1 - x)) * 3);
-  }
-  return { width: w, height: h, data };
 }
 
 /** The G x G map of class c in a [K, G, G] block. */
@@ -49,7 +40,7 @@ export interface StripInput {
 /** The five tiles side by side, as a JPEG. */
 export async function stripJpeg(input: StripInput, quality = 82): Promise<Buffer> {
   const { face, cams, mirroredCams, k, classes } = input;
-  const flipped = mirror(face);
+  const flipped = hflip(face);
   const tiles = [
     face,
     camOverlay(face, classMap(cams, k, classes[0])),

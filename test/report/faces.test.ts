@@ -1,9 +1,9 @@
-// The pixels a report draws: the model's input turned back into the face exactly, its mirror,
-// and the strip of five tiles.
+// The pixels a report draws: the model's input turned back into the face exactly, and the
+// strip of five tiles (the mirror is data/augment/flip.ts's hflip, tested there).
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { normalize } from '../../src/data/augment/normalize.ts';
-import { denormalize, mirror, STRIP_TILES, stripJpeg } from '../../src/report/faces.ts';
+import { denormalize, STRIP_TILES, stripJpeg } from '../../src/report/faces.ts';
 
 const size = 8;
 const face = { width: size, height: size, data: Uint8Array.from({ length: size * size * 3 }, (_, i) => (i * 37) % 256) };
@@ -15,11 +15,6 @@ describe('faces', () => {
     }
   });
 
-  it('mirror flips each row and is its own inverse', () => {
-    const m = mirror(face);
-    expect(Array.from(m.data.subarray(0, 3))).toEqual(Array.from(face.data.subarray((size - 1) * 3, size * 3)));
-    expect(mirror(m).data).toEqual(face.data);
-  });
 
   it('a strip is five tiles of the face size, as a JPEG', async () => {
     const k = 2;
